@@ -1,0 +1,3 @@
+from mp4fix.cli import main
+
+raise SystemExit(main())

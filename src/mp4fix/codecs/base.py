@@ -1,0 +1,90 @@
+"""The small interface every codec family implements, and the registry by sample-entry fourcc.
+
+A ``Matcher`` answers one question for one track: "does a complete sample of this track start at byte
+``pos`` of the data, and if so how long is it exactly?" It never guesses from sizes learned in the reference:
+the length comes from the bitstream. The scanner (``mp4fix.scan``) asks every track's matcher and decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from mp4fix.profile import TrackProfile
+
+
+@dataclass(slots=True)
+class SampleMatch:
+    """A sample found at some position: its exact length in bytes and what the bitstream says of it."""
+
+    size: int
+    keyframe: bool = True
+    count: int = 1  # how many table samples these bytes hold (PCM chunks hold many fixed-size samples)
+    info: Any = None  # codec-specific facts for timing (e.g. picture order count fields)
+
+
+class Matcher:
+    """Base class. Subclasses set ``fourccs`` and implement ``match``; the rest has safe defaults.
+
+    ``data`` is a bytes-like object over the whole file (an mmap); positions are absolute file offsets and
+    ``end`` is where the usable data stops (the cut). ``match`` must not change the matcher's state: the
+    scanner may try several tracks and look ahead before it keeps a sample.
+    """
+
+    fourccs: ClassVar[tuple[str, ...]] = ()
+    #: True when sample lengths come from the bitstream; False for codecs that need the reference's sizes
+    self_delimiting: ClassVar[bool] = True
+
+    def __init__(self, track: TrackProfile):
+        """Prepare from the reference track (codec configuration). Raise ``MismatchError`` if unusable."""
+        self.track = track
+
+    def match(self, data, pos: int, end: int) -> SampleMatch | None:
+        """The complete sample starting exactly at ``pos`` and ending at or before ``end``, or None."""
+        raise NotImplementedError
+
+    def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
+        """Sorted absolute positions in [start, end) where a sample of this track could start.
+
+        ``arr`` is the whole file as a uint8 numpy array (a view of the mmap). This is a cheap vectorised
+        filter used to resynchronise over bytes that belong to no track; every position it returns is
+        still checked with ``match``. The default says "anywhere".
+        """
+        return np.arange(start, end, dtype=np.int64)
+
+    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
+        """For samples in decode order, each one's presentation position counted in samples, or None.
+
+        None means presentation order is decode order (no composition offsets). Codecs with reordering
+        (H.264/HEVC B-frames) compute it from picture order counts; the builder turns it into ctts.
+        """
+        return None
+
+    def check_reference(self, data, offsets: np.ndarray, sizes: np.ndarray) -> int:
+        """How many of the reference's own samples this matcher measures exactly; used to test the fit."""
+        good = 0
+        for off, size in zip(offsets.tolist(), sizes.tolist()):
+            m = self.match(data, off, off + size)
+            if m is not None and m.size == size:
+                good += 1
+        return good
+
+
+_REGISTRY: dict[str, type[Matcher]] = {}
+
+
+def register(cls: type[Matcher]) -> type[Matcher]:
+    """Class decorator: make ``cls`` the matcher for each of its ``fourccs``."""
+    for fourcc in cls.fourccs:
+        _REGISTRY[fourcc] = cls
+    return cls
+
+
+def matcher_class(fourcc: str) -> type[Matcher] | None:
+    return _REGISTRY.get(fourcc)
+
+
+def supported_fourccs() -> list[str]:
+    return sorted(_REGISTRY)

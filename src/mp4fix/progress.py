@@ -1,0 +1,70 @@
+"""Progress reporting and cancellation, shared by the engine, the CLI and the GUI (no Qt here)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from mp4fix.errors import CancelledError
+
+STAGES = ("diagnose", "reference", "scan", "build", "write", "verify")
+# share of the whole job each stage takes, for one overall fraction
+_WEIGHTS = {"diagnose": 0.01, "reference": 0.04, "scan": 0.55, "build": 0.02, "write": 0.23, "verify": 0.15}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event: the stage, how far that stage is (0..1), overall fraction (0..1), a short message."""
+
+    stage: str
+    stage_fraction: float
+    fraction: float
+    message: str = ""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class CancelToken:
+    """Thread-safe cancel flag. The engine checks it often and raises ``CancelledError``."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise CancelledError("The repair was cancelled; nothing was written.")
+
+
+class ProgressReporter:
+    """Turns per-stage fractions into overall ``Progress`` events and checks for cancellation."""
+
+    def __init__(self, callback: ProgressCallback | None, cancel: CancelToken | None):
+        self._callback = callback
+        self._cancel = cancel
+
+    def __call__(self, stage: str, stage_fraction: float, message: str = "") -> None:
+        if self._cancel is not None:
+            self._cancel.raise_if_cancelled()
+        if self._callback is None:
+            return
+        stage_fraction = min(max(stage_fraction, 0.0), 1.0)
+        done = 0.0
+        for name in STAGES:
+            if name == stage:
+                break
+            done += _WEIGHTS[name]
+        overall = min(done + _WEIGHTS.get(stage, 0.0) * stage_fraction, 1.0)
+        self._callback(Progress(stage, stage_fraction, overall, message))
+
+    def check(self) -> None:
+        if self._cancel is not None:
+            self._cancel.raise_if_cancelled()
