@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
-_EPB = re.compile(rb"\x00\x00\x03(?=[\x00-\x03])")
-
-
 def unescape_rbsp(payload: bytes) -> bytes:
     """Remove emulation_prevention_three_byte (00 00 03 -> 00 00) from a NAL unit payload."""
-    if b"\x00\x00\x03" not in payload:
-        return payload
-    return _EPB.sub(b"\x00\x00", payload)
+    # bytes.replace scans left to right without overlap, which is exactly the decoder's rule: the zero
+    # count restarts after each removed 0x03.
+    return payload.replace(b"\x00\x00\x03", b"\x00\x00")
 
 
 def read_length(data, pos: int, length_size: int) -> int:
