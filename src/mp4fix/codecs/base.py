@@ -45,8 +45,13 @@ class Matcher:
         """The complete sample starting exactly at ``pos`` and ending at or before ``end``, or None."""
         raise NotImplementedError
 
-    def accept(self, match: SampleMatch) -> None:
-        """Called, in stream order, for each sample the scanner keeps (e.g. to adopt in-band parameter sets)."""
+    def accept(self, match: SampleMatch) -> bool:
+        """Called, in stream order, for each sample the scanner keeps (e.g. to adopt in-band parameter sets).
+
+        Return True when this changed how later data parses (the scanner then forgets matches it made
+        ahead of time for this track); the default keeps no state and returns False.
+        """
+        return False
 
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         """Sorted absolute positions in [start, end) where a sample of this track could start.
