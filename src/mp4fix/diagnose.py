@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mp4fix import boxes
+from mp4fix.errors import InputError
+from mp4fix.reference import top_level
+from mp4fix.source import MediaFile
+
 
 @dataclass
 class BoxInfo:
@@ -49,6 +54,63 @@ class Diagnosis:
         return self.mdat_end - self.mdat_start
 
 
+def human_size(n: int) -> str:
+    """1536 -> '1.5 KB' (decimal units, as file managers show them)."""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"  # pragma: no cover
+
+
 def diagnose(path) -> Diagnosis:
     """Inspect ``path`` (read-only). Raises ``InputError`` for a missing/unreadable/empty/non-MP4 file."""
-    raise NotImplementedError  # being written
+    with MediaFile(path) as mf:
+        refs = top_level(mf.data, mf.size)
+        if not refs:
+            raise InputError(f"{mf.path.name} is not an MP4 or MOV file (it does not start with MP4 boxes).")
+        d = Diagnosis(path=str(mf.path), size=mf.size, is_mp4=True)
+        d.boxes = [BoxInfo(r.type, r.offset, r.size, r.header_size, r.truncated) for r in refs]
+        ftyp = next((r for r in refs if r.type == "ftyp"), None)
+        if ftyp is not None and ftyp.size >= 12:
+            d.brand = bytes(mf.data[ftyp.payload_start:ftyp.payload_start + 4]).decode("latin-1").strip()
+        mdats = [r for r in refs if r.type == "mdat"]
+        if mdats:
+            d.mdat_start, d.mdat_end = mdats[0].payload_start, mdats[0].end
+        moov = next((r for r in refs if r.type == "moov" and not r.truncated), None)
+        d.has_moov = moov is not None
+        last = refs[-1]
+        if moov is not None:
+            d.tracks = _tracks(path)
+            d.problem = "This file has a complete index (moov); it does not need repair."
+        elif not mdats:
+            d.problem = "The file has neither an index (moov) nor media data (mdat): there is nothing to recover."
+        elif d.recoverable_bytes == 0:
+            d.problem = "The index (moov) is missing and the media data (mdat) is empty: nothing was recorded."
+        else:
+            d.broken = True
+            how = ("the file was cut off while recording" if last.truncated or last.declared_size == 0
+                   or last.type == "mdat" else "the recording was not finished")
+            d.problem = (f"The index (moov) is missing: {how}. "
+                         f"{human_size(d.recoverable_bytes)} of audio/video data can be recovered.")
+        end = last.end
+        if end < mf.size and not last.truncated:
+            d.problem += f" {human_size(mf.size - end)} after the last box are not part of any box."
+        return d
+
+
+def _tracks(path) -> list[TrackInfo]:
+    from mp4fix.codecs import matcher_class
+    from mp4fix.reference import learn_profile
+
+    try:
+        profile = learn_profile(path)
+    except InputError:
+        return []
+    out = []
+    for t in profile.tracks:
+        dur = float(t.durations.sum()) / t.timescale if t.timescale else 0.0
+        out.append(TrackInfo(t.track_id, t.kind, t.fourcc, len(t.sizes), dur, t.width, t.height,
+                             t.sample_rate, t.channels, matcher_class(t.fourcc) is not None))
+    return out

@@ -1,0 +1,173 @@
+"""Learn a ``Profile`` from the healthy reference file: tracks, codec configurations, sample tables, layout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mp4fix import boxes
+from mp4fix.boxes import Node
+from mp4fix.errors import BoxError, InputError, ReferenceError_
+from mp4fix.profile import Profile, TrackProfile
+from mp4fix.source import MediaFile
+
+KNOWN_TOP_LEVEL = frozenset({"ftyp", "moov", "mdat", "free", "skip", "wide", "uuid", "pnot", "pdin", "meta",
+                             "moof", "mfra", "sidx", "styp", "junk", "PICT", "prfl"})
+
+
+def top_level(data, size: int) -> list[boxes.BoxRef]:
+    """The top-level boxes, or an empty list when the file does not start like an MP4/MOV."""
+    refs = list(boxes.walk(data, 0, size))
+    if not refs or refs[0].type not in KNOWN_TOP_LEVEL:
+        return []
+    return refs
+
+
+def learn_profile(path) -> Profile:
+    """Read the reference at ``path``. Raises ``InputError``/``ReferenceError_`` with a sentence for a person."""
+    with MediaFile(path, role="reference") as mf:
+        refs = top_level(mf.data, mf.size)
+        if not refs:
+            raise InputError(f"The reference file {mf.path.name} is not an MP4 or MOV file.")
+        moov = next((r for r in refs if r.type == "moov"), None)
+        if moov is None or moov.truncated:
+            raise ReferenceError_(
+                f"The reference file {mf.path.name} is itself broken (it has no complete index); "
+                "choose a recording from the same camera that plays.")
+        try:
+            return _learn(mf, refs, moov)
+        except BoxError as exc:
+            raise ReferenceError_(
+                f"The reference file {mf.path.name} is damaged and cannot be read ({exc}).") from None
+
+
+def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> Profile:
+    data = mf.data
+    moov = boxes.parse_tree(data, moov_ref)
+    ftyp_ref = next((r for r in refs if r.type == "ftyp"), None)
+    ftyp = bytes(data[ftyp_ref.offset:ftyp_ref.end]) if ftyp_ref else b""
+    is_qt = bool(ftyp) and ftyp[8:12] == b"qt  " or not ftyp
+    mvhd_node = moov.find("mvhd")
+    if mvhd_node is None:
+        raise BoxError("no mvhd", "moov")
+    mvhd = boxes.parse(boxes.Mvhd, mvhd_node, "moov > mvhd")
+    tracks: list[TrackProfile] = []
+    for i, trak in enumerate(moov.find_all("trak")):
+        tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]"))
+    tracks = [t for t in tracks if t is not None]
+    if not tracks:
+        raise ReferenceError_(f"The reference file {mf.path.name} has no tracks.")
+    if all(len(t.sizes) == 0 for t in tracks):
+        if moov.find("mvex") is not None:
+            raise ReferenceError_(
+                f"The reference file {mf.path.name} is a fragmented MP4, which mp4fix cannot learn from yet; "
+                "choose a regular recording.")
+        raise ReferenceError_(f"The reference file {mf.path.name} holds no samples.")
+    for t in tracks:
+        if len(t.sizes) and int((t.offsets + t.sizes).max()) > mf.size:
+            raise ReferenceError_(
+                f"The reference file {mf.path.name} is itself cut short (its index points past its end); "
+                "choose a recording that plays to the end.")
+    layout = []
+    for t in tracks:
+        starts = np.concatenate([[0], np.cumsum(t.chunk_sizes)[:-1]]).astype(np.int64)
+        for first, n in zip(starts.tolist(), t.chunk_sizes.tolist()):
+            if n:
+                layout.append((int(t.offsets[first]), t.index, int(n)))
+    layout.sort()
+    extra = [c.to_bytes() for c in moov.children if c.type not in ("mvhd", "trak")]
+    return Profile(path=str(mf.path), ftyp=ftyp, mvhd=mvhd_node.to_bytes(), movie_timescale=mvhd.times.timescale,
+                   tracks=tracks, moov_extra=extra, layout=[(ti, n) for _, ti, n in layout], is_quicktime=is_qt)
+
+
+def _learn_track(trak: Node, index: int, path: str) -> TrackProfile | None:
+    tkhd_node = trak.find("tkhd")
+    mdhd_node = trak.find("mdia/mdhd")
+    hdlr_node = trak.find("mdia/hdlr")
+    stbl = trak.find("mdia/minf/stbl")
+    if tkhd_node is None or mdhd_node is None or hdlr_node is None or stbl is None:
+        raise BoxError("track without tkhd/mdhd/hdlr/stbl", path)
+    tkhd = boxes.parse(boxes.Tkhd, tkhd_node, f"{path} > tkhd")
+    mdhd = boxes.parse(boxes.Mdhd, mdhd_node, f"{path} > mdia > mdhd")
+    handler = boxes.parse(boxes.Hdlr, hdlr_node, f"{path} > mdia > hdlr").handler_type
+    stsd_node = stbl.find("stsd")
+    if stsd_node is None:
+        raise BoxError("no stsd", f"{path} > stbl")
+    stsd = boxes.parse(boxes.Stsd, stsd_node, f"{path} > stsd")
+    entries = list(boxes.walk(stsd.entries, 0, len(stsd.entries), top_level=False))
+    if not entries:
+        raise BoxError("stsd holds no sample entry", f"{path} > stsd")
+    first = entries[0]
+    entry = bytes(stsd.entries[first.offset:first.end])
+    config = boxes.sample_entry_children(entry, handler)
+    if "wave" in config:  # QuickTime sound: codec boxes nested in 'wave'
+        for ref in boxes.walk(config["wave"], 0, len(config["wave"]), top_level=False):
+            config.setdefault(ref.type, config["wave"][ref.payload_start:ref.end])
+
+    sp = f"{path} > stbl"
+    sizes = boxes.sample_sizes(stbl, sp)
+    n = len(sizes)
+    stts = boxes.table_rows(stbl.find("stts"), 2, path=sp) if stbl.find("stts") else np.zeros((0, 2), np.int64)
+    durations = np.repeat(stts[:, 1], stts[:, 0]) if len(stts) else np.zeros(0, np.int64)
+    ctts = None
+    if stbl.find("ctts") is not None:
+        rows = boxes.table_rows(stbl.find("ctts"), 2, ">i4", sp)
+        ctts = np.repeat(rows[:, 1], np.maximum(rows[:, 0], 0))
+    keyframes = None
+    if stbl.find("stss") is not None:
+        idx = boxes.table_rows(stbl.find("stss"), 1, path=sp)[:, 0] - 1
+        keyframes = np.zeros(n, dtype=bool)
+        keyframes[idx[(idx >= 0) & (idx < n)]] = True
+    if stbl.find("stco") is not None:
+        chunk_offsets = boxes.table_rows(stbl.find("stco"), 1, path=sp)[:, 0]
+    elif stbl.find("co64") is not None:
+        chunk_offsets = boxes.table_rows(stbl.find("co64"), 1, ">u8", sp)[:, 0]
+    else:
+        raise BoxError("no stco or co64", sp)
+    stsc = boxes.table_rows(stbl.find("stsc"), 3, path=sp) if stbl.find("stsc") else np.zeros((0, 3), np.int64)
+    chunk_sizes = _expand_stsc(stsc, len(chunk_offsets))
+    if n and (len(durations) != n or int(chunk_sizes.sum()) != n):
+        # QuickTime PCM: stsz counts audio frames while stts may count too; trust stsz and clip/pad the rest
+        if int(chunk_sizes.sum()) < n:
+            raise BoxError(f"chunks hold {int(chunk_sizes.sum())} samples, stsz has {n}", sp)
+        durations = np.resize(durations, n) if len(durations) else np.ones(n, np.int64)
+    if ctts is not None and len(ctts) != n:
+        ctts = np.resize(ctts, n)
+    offsets = _sample_offsets(sizes, chunk_offsets, chunk_sizes)
+
+    edit_list: list[tuple[int, int, float]] = []
+    elst_node = trak.find("edts/elst")
+    if elst_node is not None:
+        elst = boxes.parse(boxes.Elst, elst_node, f"{path} > edts > elst")
+        edit_list = [(e.segment_duration, e.media_time, e.rate_integer + e.rate_fraction / 65536)
+                     for e in elst.entries]
+
+    channels = sample_rate = 0
+    if handler == "soun" and len(entry) >= 36:
+        channels = int.from_bytes(entry[24:26], "big")
+        sample_rate = int.from_bytes(entry[32:34], "big")
+    return TrackProfile(
+        index=index, track_id=tkhd.times.track_id, handler=handler, fourcc=first.type,
+        timescale=mdhd.times.timescale, sample_entry=entry, config=config, trak=trak.to_bytes(),
+        sizes=sizes, durations=durations.astype(np.int64), ctts=ctts, keyframes=keyframes,
+        offsets=offsets, chunk_sizes=chunk_sizes, edit_list=edit_list,
+        width=tkhd.width >> 16, height=tkhd.height >> 16, channels=channels, sample_rate=sample_rate)
+
+
+def _expand_stsc(stsc: np.ndarray, nchunks: int) -> np.ndarray:
+    """Samples per chunk, one row per chunk, from stsc's run-length rows (first_chunk is 1-based)."""
+    out = np.zeros(nchunks, dtype=np.int64)
+    for i, (first, per_chunk, _desc) in enumerate(stsc.tolist()):
+        stop = stsc[i + 1, 0] - 1 if i + 1 < len(stsc) else nchunks
+        out[max(first - 1, 0):max(stop, 0)] = per_chunk
+    return out
+
+
+def _sample_offsets(sizes: np.ndarray, chunk_offsets: np.ndarray, chunk_sizes: np.ndarray) -> np.ndarray:
+    n = len(sizes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    chunk_of_sample = np.repeat(np.arange(len(chunk_sizes)), chunk_sizes)[:n]
+    first_of_chunk = np.concatenate([[0], np.cumsum(chunk_sizes)[:-1]])
+    cum = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    within = cum - cum[first_of_chunk[chunk_of_sample]]
+    return chunk_offsets[chunk_of_sample].astype(np.int64) + within

@@ -1,0 +1,240 @@
+"""Walk the broken mdat and decide, at every position, which track's sample starts there and how long it is.
+
+The decision never rests on one parser alone. At each position every track's matcher is asked; a sample is
+kept when what follows it also parses as some track's sample (or the data ends exactly there). When several
+tracks fit, the one whose chain of following samples reaches further wins, then the one the reference's
+interleave pattern predicts. Bytes no track claims (padding, a track mp4fix cannot parse, damage) are
+skipped by resynchronising: numpy prefilters propose candidate positions, matchers confirm them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from mp4fix.codecs.base import Matcher, SampleMatch
+from mp4fix.profile import Profile, TrackProfile
+
+RESYNC_WINDOW = 1 << 20  # bytes examined per resynchronisation step
+LOOKAHEAD_DEPTH = 3  # samples followed to settle a tie between tracks
+_PADDING_BOXES = (b"free", b"skip", b"wide", b"junk")
+
+
+@dataclass
+class TrackScan:
+    """What the scan found for one track, in stream order."""
+
+    track: TrackProfile
+    matcher: Matcher | None
+    offsets: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    keyframes: list[bool] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    matches: list[SampleMatch] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.sizes)
+
+
+@dataclass
+class ScanResult:
+    tracks: list[TrackScan]
+    start: int
+    end: int
+    skipped: list[tuple[int, int]] = field(default_factory=list)  # [start, end) ranges no track claimed
+    tail: int = 0  # bytes at the cut that hold an incomplete sample
+
+    @property
+    def bytes_skipped(self) -> int:
+        return sum(b - a for a, b in self.skipped)
+
+    @property
+    def bytes_used(self) -> int:
+        return sum(t.bytes for t in self.tracks)
+
+
+class Scanner:
+    """One pass over ``data[start:end)`` with one matcher per track (None for tracks that cannot be parsed)."""
+
+    def __init__(self, data, arr: np.ndarray, profile: Profile, matchers: list[Matcher | None],
+                 progress: Callable[[float], None] | None = None):
+        self.data = data
+        self.arr = arr
+        self.profile = profile
+        self.matchers = matchers
+        self.active = [i for i, m in enumerate(matchers) if m is not None]
+        self.progress = progress
+        self._cache: dict[tuple[int, int], SampleMatch | None] = {}
+        self._start = self._end = 0
+        self._max_run, self._successor = _learn_pattern(profile)
+
+    # -- matching with a memo: each (position, track) is parsed at most once ---------------------------
+
+    def _match(self, ti: int, pos: int) -> SampleMatch | None:
+        key = (pos, ti)
+        if key in self._cache:
+            return self._cache[key]
+        m = self.matchers[ti].match(self.data, pos, self._end)
+        if m is not None and (m.size <= 0 or pos + m.size > self._end):
+            m = None  # a matcher promising bytes that are not there is not believed
+        self._cache[key] = m
+        return m
+
+    def _fits(self, pos: int) -> list[tuple[int, SampleMatch]]:
+        return [(ti, m) for ti in self.active if (m := self._match(ti, pos)) is not None]
+
+    def _is_padding_box(self, pos: int) -> bool:
+        if self._end - pos < 8:
+            return False
+        size = int.from_bytes(self.data[pos:pos + 4], "big")
+        return bytes(self.data[pos + 4:pos + 8]) in _PADDING_BOXES and 8 <= size <= self._end - pos
+
+    def _follows(self, pos: int) -> bool:
+        """True when a sample may end at ``pos``: the data ends, a padding box or another sample starts."""
+        return pos == self._end or self._is_padding_box(pos) or bool(self._fits(pos))
+
+    def _chain(self, pos: int, depth: int) -> int:
+        """How far (bytes) a greedy chain of samples starting at ``pos`` reaches, up to ``depth`` samples."""
+        start = pos
+        for _ in range(depth):
+            fits = self._fits(pos)
+            if not fits:
+                break
+            pos += fits[0][1].size
+            if pos >= self._end:
+                break
+        return pos - start
+
+    def _predicted_order(self, last: int | None, run: int) -> list[int]:
+        if last is None:
+            return list(self.active)
+        first = last if run < self._max_run.get(last, 1) else self._successor.get(last, last)
+        return sorted(self.active, key=lambda ti: (ti != first, ti != last, ti))
+
+    # -- the walk -----------------------------------------------------------------------------------------
+
+    def run(self, start: int, end: int) -> ScanResult:
+        self._start, self._end = start, end
+        result = ScanResult([TrackScan(t, m) for t, m in zip(self.profile.tracks, self.matchers)], start, end)
+        pos = start
+        last: int | None = None
+        run = 0
+        next_report = start
+        while pos < end:
+            if pos >= next_report and self.progress is not None:
+                self.progress((pos - start) / max(end - start, 1))
+                next_report = pos + (1 << 20)
+            choice = self._choose(pos, last, run)
+            if choice is None:
+                if self._is_padding_box(pos):
+                    size = int.from_bytes(self.data[pos:pos + 4], "big")
+                    result.skipped.append((pos, pos + size))
+                    pos += size
+                    continue
+                nxt = self._resync(pos + 1)
+                if nxt is None:
+                    result.tail = end - pos
+                    break
+                result.skipped.append((pos, nxt))
+                pos = nxt
+                last, run = None, 0
+                continue
+            ti, m = choice
+            ts = result.tracks[ti]
+            ts.offsets.append(pos)
+            ts.sizes.append(m.size)
+            ts.keyframes.append(m.keyframe)
+            ts.counts.append(m.count)
+            ts.matches.append(m)
+            if self.matchers[ti].accept(m):
+                self._cache = {k: v for k, v in self._cache.items() if k[1] != ti}
+            run = run + 1 if ti == last else 1
+            last = ti
+            pos += m.size
+            if len(self._cache) > 256:  # forget what lies behind
+                self._cache = {k: v for k, v in self._cache.items() if k[0] >= pos}
+        _merge(result.skipped)
+        if self.progress is not None:
+            self.progress(1.0)
+        return result
+
+    def _choose(self, pos: int, last: int | None, run: int) -> tuple[int, SampleMatch] | None:
+        fits = self._fits(pos)
+        if not fits:
+            return None
+        if len(fits) == 1:
+            ti, m = fits[0]
+            # a lone fit is kept even when nothing recognisable follows (the cut, or an unknown track next)
+            return ti, m
+        confirmed = [(ti, m) for ti, m in fits if self._follows(pos + m.size)]
+        if len(confirmed) == 1:
+            return confirmed[0]
+        pool = confirmed or fits
+        order = self._predicted_order(last, run)
+        reach = {ti: m.size + self._chain(pos + m.size, LOOKAHEAD_DEPTH) for ti, m in pool}
+        return max(pool, key=lambda c: (reach[c[0]], -order.index(c[0])))
+
+    def _resync(self, pos: int) -> int | None:
+        """The next position at or after ``pos`` where a confirmed sample starts, or None."""
+        while pos < self._end:
+            stop = min(pos + RESYNC_WINDOW, self._end)
+            cands = [self.matchers[ti].candidates(self.arr, pos, stop) for ti in self.active]
+            merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
+            merged = merged[_not_zero_filled(self.arr, merged, self._end)]
+            for c in merged.tolist():
+                fits = self._fits(c)
+                for ti, m in fits:
+                    if self._follows(c + m.size):
+                        return c
+                if self._is_padding_box(c):
+                    return c
+                if len(self._cache) > 4096:
+                    self._cache.clear()
+            if self.progress is not None:
+                self.progress((stop - self._start) / max(self._end - self._start, 1))
+            pos = stop
+        return None
+
+
+def _not_zero_filled(arr: np.ndarray, positions: np.ndarray, end: int) -> np.ndarray:
+    """Mask of positions whose next 8 bytes are not all zero: no sample of a compressed codec starts so."""
+    if len(positions) == 0:
+        return np.zeros(0, dtype=bool)
+    ok = np.zeros(len(positions), dtype=bool)
+    for k in range(8):
+        idx = positions + k
+        inside = idx < end
+        ok |= inside & (arr[np.minimum(idx, end - 1)] != 0)
+    return ok
+
+
+def _merge(ranges: list[tuple[int, int]]) -> None:
+    ranges.sort()
+    out: list[tuple[int, int]] = []
+    for a, b in ranges:
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    ranges[:] = out
+
+
+def _learn_pattern(profile: Profile) -> tuple[dict[int, int], dict[int, int]]:
+    """From the reference's chunk layout: each track's longest run of samples, and its usual successor."""
+    max_run: dict[int, int] = {}
+    pairs: dict[tuple[int, int], int] = {}
+    prev = None
+    for ti, n in profile.layout:
+        if prev is not None and prev[0] == ti:
+            n += prev[1]  # consecutive chunks of one track are one run
+        max_run[ti] = max(max_run.get(ti, 0), n)
+        if prev is not None and prev[0] != ti:
+            pairs[(prev[0], ti)] = pairs.get((prev[0], ti), 0) + 1
+        prev = (ti, n)
+    successor: dict[int, int] = {}
+    for (a, b), count in sorted(pairs.items(), key=lambda kv: -kv[1]):
+        successor.setdefault(a, b)
+    return max_run, successor
