@@ -1,13 +1,40 @@
-"""The one public entry point: ``repair(broken, reference)``. The CLI and the GUI are thin layers over it."""
+"""The one public entry point: ``repair(broken, reference)``. The CLI and the GUI are thin layers over it.
+
+``plan`` does everything that can fail before real work starts (the broken file is an MP4 that lacks its
+index, the reference is healthy and its codecs can be parsed, the reference fits the broken data, the output
+can be written) and raises the same errors ``repair`` would: the GUI calls it to warn before starting.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from mp4fix.progress import CancelToken, Progress, ProgressCallback
-from mp4fix.report import RepairReport
+import numpy as np
 
-__all__ = ["repair", "default_output_path", "CancelToken", "Progress", "RepairReport"]
+from mp4fix import build, codecs
+from mp4fix.codecs.base import Matcher
+from mp4fix.diagnose import Diagnosis, diagnose
+from mp4fix.errors import (
+    InputError,
+    MismatchError,
+    Mp4fixError,
+    NotBrokenError,
+    NothingRecoveredError,
+    UnsupportedCodecError,
+)
+from mp4fix.profile import Profile
+from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
+from mp4fix.reference import learn_profile
+from mp4fix.report import RepairReport, TrackResult, VerifyResult
+from mp4fix.scan import ScanResult, Scanner
+from mp4fix.source import MediaFile
+from mp4fix.write import check_output, plan_layout, write_file
+
+__all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
+
+FIT_PROBE_BYTES = 4 << 20  # how much of the broken file ``plan`` reads to check that the reference fits
+REFERENCE_CHECK_SAMPLES = 60  # reference samples each matcher must measure exactly
 
 
 def default_output_path(broken: str | Path, out_dir: str | Path | None = None,
@@ -18,12 +45,246 @@ def default_output_path(broken: str | Path, out_dir: str | Path | None = None,
     return folder / (pattern.format(stem=broken.stem) + broken.suffix)
 
 
+@dataclass
+class RepairPlan:
+    """Everything checked and learned before the long work starts."""
+
+    broken: Path
+    reference: Path
+    output: Path
+    overwrite: bool
+    diagnosis: Diagnosis
+    profile: Profile
+    matchers: list[Matcher | None]
+    skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
+    delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
+
+
+def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
+         out_dir: str | Path | None = None, overwrite: bool = False, pattern: str = "{stem}_fixed",
+         check_fit: bool = True) -> RepairPlan:
+    """Check that ``broken`` can be repaired with ``reference`` without writing anything.
+
+    Raises ``InputError`` (bad broken file or reference), ``NotBrokenError``, ``UnsupportedCodecError``,
+    ``MismatchError`` (the reference does not describe the broken file) or ``OutputError``.
+    """
+    broken, reference = Path(broken), Path(reference)
+    diag = diagnose(broken)
+    if diag.has_moov:
+        raise NotBrokenError(f"{broken.name} is not broken: it has a complete index (moov) and should play "
+                             "as it is.")
+    if not diag.broken:
+        raise InputError(f"{broken.name}: {diag.problem}")
+    profile = learn_profile(reference)
+    final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
+    check_output(final, overwrite, broken)
+
+    matchers: list[Matcher | None] = []
+    skipped: dict[int, str] = {}
+    delays: dict[int, int | None] = {}
+    with MediaFile(reference, role="reference") as ref:
+        for t in profile.tracks:
+            m, why = _make_matcher(t, ref)
+            matchers.append(m)
+            if why:
+                skipped[t.index] = why
+            elif m is not None:
+                fresh = type(m)(t)
+                delays[t.index] = build.learn_delay(t, fresh, ref.data)
+    if all(m is None for m in matchers):
+        codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
+        reasons = "; ".join(dict.fromkeys(skipped.values()))
+        raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
+    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
+    if check_fit:
+        with MediaFile(broken) as mf:
+            start = diag.mdat_start
+            end = min(diag.mdat_end, start + FIT_PROBE_BYTES)
+            probe = Scanner(mf.data, mf.arr, profile, _fresh(p)).run(start, end)
+            if probe.bytes_used == 0 or probe.bytes_used < 0.5 * (end - start - probe.tail):
+                raise _mismatch(p, probe)
+    return p
+
+
+def _fresh(p: RepairPlan) -> list[Matcher | None]:
+    """New matcher instances (matchers keep in-band state while scanning)."""
+    return [type(m)(t) if m is not None else None for m, t in zip(p.matchers, p.profile.tracks)]
+
+
+def _make_matcher(track, ref: MediaFile) -> tuple[Matcher | None, str]:
+    cls = codecs.matcher_class(track.fourcc)
+    if cls is None:
+        return None, f"the {track.kind} codec '{track.fourcc}' is not supported"
+    try:
+        m = cls(track)
+    except Mp4fixError as exc:
+        return None, exc.message
+    n = min(len(track.sizes), REFERENCE_CHECK_SAMPLES)
+    if n and cls.self_delimiting:
+        probe = cls(track)
+        good = 0
+        for off, size in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist()):
+            sm = probe.match(ref.data, off, off + size)
+            if sm is not None and sm.size == size:
+                good += 1
+                probe.accept(sm)
+        if good < 0.9 * n:
+            return None, (f"the reference's own {track.kind} samples ('{track.fourcc}') could not be measured "
+                          f"({good} of {n})")
+    return m, ""
+
+
+def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:
+    codecs_ = ", ".join(f"{t.kind} '{t.fourcc}'" for t, m in zip(p.profile.tracks, p.matchers) if m is not None)
+    return MismatchError(
+        f"The reference {p.reference.name} does not match {p.broken.name}: its tracks ({codecs_}) cannot be "
+        "found in the broken file's data. Use a reference recorded with the same device and settings.",
+        detail=f"{probe.bytes_used} of {probe.end - probe.start} probed bytes recognised")
+
+
 def repair(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
-           progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> RepairReport:
+           pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
+           cancel: CancelToken | None = None) -> RepairReport:
     """Rebuild the index of ``broken`` using the healthy ``reference``; write ``<stem>_fixed<ext>``.
 
     Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
     """
-    raise NotImplementedError  # being written
+    report_progress = ProgressReporter(progress, cancel)
+    report_progress("diagnose", 0.0, "Reading the broken file")
+    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
+             check_fit=False)
+    report_progress("reference", 1.0, "Learned the reference")
+    report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
+    with MediaFile(p.broken) as mf:
+        diag = p.diagnosis
+        scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
+                          progress=lambda f: report_progress("scan", f, "Finding audio and video samples"))
+        result = scanner.run(diag.mdat_start, diag.mdat_end)
+        if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
+            raise _mismatch(p, result)
+        _check_timing(p, result)
+        report_progress("build", 0.0, "Building the index")
+        tables = []
+        for ts in result.tracks:
+            if ts.matcher is None or not ts.sizes:
+                continue
+            tables.append(ts)
+        if not tables:
+            raise NothingRecoveredError(f"No complete audio or video sample was found in {p.broken.name}.")
+        layout = plan_layout(mf, _mdat_ref(diag).offset, _mdat_ref(diag).header_size, result.end,
+                             None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
+        built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in tables]
+        moov = build.build_moov(p.profile, built).to_bytes()
+        report_progress("build", 1.0)
+        report_progress("write", 0.0, f"Writing {p.output.name}")
+        write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
+                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
+                   cancelled=lambda: cancel is not None and cancel.cancelled)
+        report.output = str(p.output)
+        report.mdat_bytes = diag.recoverable_bytes
+        report.bytes_used = result.bytes_used
+        report.bytes_skipped = result.bytes_skipped
+        report.truncated_tail = result.tail
+    for ts in result.tracks:
+        t = ts.track
+        if ts.matcher is None:
+            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
+                                             note=p.skipped.get(t.index, "not supported")))
+            continue
+        tt = next((b for b in built if b.track is t), None)
+        if tt is None:
+            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
+                                             note="no sample of this track was found"))
+            continue
+        report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
+                                         tt.media_duration / t.timescale, int(tt.sizes.sum()),
+                                         keyframes=int(tt.keyframes.sum())))
+    if result.bytes_skipped:
+        report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
+                               "no track that could be rebuilt and were left out of the index.")
+    if verify:
+        report.verify = _verify(p.output, report_progress, cancel)
+    report_progress("verify", 1.0, "Done")
+    return report
+
+
+def _mdat_ref(diag: Diagnosis):
+    return next(b for b in diag.boxes if b.type == "mdat")
+
+
+def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None) -> VerifyResult:
+    from mp4fix import fftools
+
+    report_progress("verify", 0.0, "Checking the result with ffmpeg")
+    try:
+        return fftools.decode_check(path, progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"),
+                                    cancel=cancel)
+    except Mp4fixError as exc:
+        if exc.exit_code == 130:
+            path.unlink(missing_ok=True)  # cancelled at the last step: leave nothing half-done behind
+            raise
+        return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}")
+
+
+def _check_timing(p: RepairPlan, result: ScanResult) -> None:
+    """Refuse a reference whose audio clock does not fit the broken file (e.g. 48 kHz vs 44.1 kHz AAC).
+
+    Audio frames carry no sample rate, so parsing alone cannot tell. The recorder interleaves audio and video
+    by time, so in the broken file the audio time at each byte offset must advance like the video time at
+    that offset, as it does in the reference. A clock that runs several percent off means other settings.
+    """
+    scans = [ts for ts in result.tracks if ts.matcher is not None and len(ts.sizes) > 1]
+    videos = [ts for ts in scans if ts.track.kind == "video"]
+    if not videos:
+        return
+    v = max(videos, key=lambda ts: len(ts.sizes))
+    for a in scans:
+        if a.track.kind != "audio":
+            continue
+        broken_slope, span = _clock_ratio(np.asarray(v.offsets), len(v.sizes), v.track,
+                                          np.asarray(a.offsets), a.track)
+        ref_v = p.profile.tracks[v.track.index]
+        ref_a = p.profile.tracks[a.track.index]
+        ref_slope, _ = _clock_ratio(ref_v.offsets, len(ref_v.sizes), ref_v, ref_a.offsets, ref_a)
+        if broken_slope is None or ref_slope is None or span < 4.0:
+            continue
+        chunk = _max_chunk_seconds(p.profile)
+        tolerance = 0.03 + 2.0 * chunk / span
+        if abs(broken_slope / ref_slope - 1.0) > tolerance:
+            rate = a.track.sample_rate or a.track.timescale
+            raise MismatchError(
+                f"The reference {p.reference.name} does not match {p.broken.name}: its audio "
+                f"({a.track.fourcc}, {rate} Hz) runs {abs(broken_slope / ref_slope - 1) * 100:.0f}% off the "
+                "video clock in the broken file, so the recording used other audio settings. Use a reference "
+                "recorded with the same device and settings.")
+
+
+def _clock_ratio(v_off, nv: int, vt, a_off, at) -> tuple[float | None, float]:
+    """Slope of audio time against video time at the same byte offsets, and the seconds it spans."""
+    if nv < 2 or len(a_off) < 2:
+        return None, 0.0
+    v_time = np.arange(nv) * (vt.sample_duration / vt.timescale)
+    a_time = np.arange(len(a_off)) * (at.sample_duration / at.timescale)
+    v_off = np.asarray(v_off[:nv], dtype=np.float64)
+    a_off = np.asarray(a_off, dtype=np.float64)
+    inside = (a_off >= v_off[0]) & (a_off <= v_off[-1])
+    if inside.sum() < 2:
+        return None, 0.0
+    order = np.argsort(v_off)
+    at_v = np.interp(a_off[inside], v_off[order], v_time[order])
+    span = float(at_v.max() - at_v.min())
+    if span <= 0:
+        return None, 0.0
+    slope = float(np.polyfit(at_v, a_time[inside], 1)[0])
+    return slope, span
+
+
+def _max_chunk_seconds(profile: Profile) -> float:
+    longest = 0.0
+    for ti, n in profile.layout:
+        t = profile.tracks[ti]
+        if t.timescale:
+            longest = max(longest, n * t.sample_duration / t.timescale)
+    return longest

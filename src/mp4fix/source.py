@@ -55,6 +55,9 @@ class MediaFile:
         self.size = len(self.data)
         self.arr = np.frombuffer(self.data, dtype=np.uint8)
 
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
     def close(self) -> None:
         # the numpy view exports the map's buffer; drop it before closing the map
         self.arr = None  # type: ignore[assignment]

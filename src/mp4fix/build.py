@@ -1,0 +1,231 @@
+"""Turn what the scan found into a new moov: sample tables, durations, composition offsets, edit lists.
+
+The reference's trak boxes are the template: everything that describes the track (tkhd matrix and size,
+mdhd language, hdlr name, the whole stsd byte for byte, udta, tref) is kept, and only what depends on the
+samples is rebuilt: stts, ctts, stss, stsc, stsz, stco/co64, the durations in mvhd/tkhd/mdhd, and the
+edit list's segment durations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mp4fix import boxes
+from mp4fix.boxes import Node
+from mp4fix.profile import Profile, TrackProfile
+from mp4fix.scan import TrackScan
+
+# Per-sample boxes that cannot be carried over from the reference and are optional: dropped.
+_DROP = {"sdtp", "stps", "cslg", "padb", "subs", "saiz", "saio", "stz2", "stdp", "sbgp", "sgpd"}
+
+
+@dataclass
+class TrackTables:
+    """The rebuilt tables of one track, one row per sample, in decode order."""
+
+    track: TrackProfile
+    offsets: np.ndarray  # int64, final file offsets
+    sizes: np.ndarray
+    durations: np.ndarray
+    ctts: np.ndarray | None
+    keyframes: np.ndarray  # bool
+
+    @property
+    def media_duration(self) -> int:
+        return int(self.durations.sum())
+
+
+def track_tables(ts: TrackScan, ctts_delay: int | None, offset_shift: int = 0) -> TrackTables:
+    """Tables for one scanned track. ``ctts_delay`` (in samples) comes from the reference (see ``learn_delay``)."""
+    t = ts.track
+    counts = np.asarray(ts.counts, dtype=np.int64)
+    offs = np.asarray(ts.offsets, dtype=np.int64) + offset_shift
+    sizes = np.asarray(ts.sizes, dtype=np.int64)
+    keys = np.asarray(ts.keyframes, dtype=bool)
+    if len(counts) and counts.max() > 1:
+        # a run of fixed-size samples (PCM): one table row per sample
+        each = sizes // counts
+        starts = np.repeat(offs, counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        offs = starts + within * np.repeat(each, counts)
+        sizes = np.repeat(each, counts)
+        keys = np.repeat(keys, counts)
+    n = len(sizes)
+    dur = t.sample_duration or 1
+    durations = np.full(n, dur, dtype=np.int64)
+    ctts = None
+    order = ts.matcher.presentation_order(ts.matches) if ts.matcher is not None and n else None
+    if order is not None:
+        delay = ctts_delay if ctts_delay is not None else max(0, int(np.max(np.arange(n) - order)))
+        ctts = (np.asarray(order, dtype=np.int64) - np.arange(n) + delay) * dur
+    elif t.ctts is not None:
+        ctts = np.full(n, int(ctts_delay or 0) * dur, dtype=np.int64)
+    return TrackTables(t, offs, sizes, durations, ctts, keys)
+
+
+def learn_delay(track: TrackProfile, matcher, data) -> int | None:
+    """The reference's composition delay in samples: ctts = (presentation - decode + delay) * duration.
+
+    Found by measuring the reference's own samples with the same matcher; None when the reference has no
+    ctts or its samples cannot be measured.
+    """
+    if track.ctts is None or len(track.sizes) == 0:
+        return None
+    dur = track.sample_duration or 1
+    n = min(len(track.sizes), 3000)
+    matches = []
+    for off, size in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist()):
+        m = matcher.match(data, off, off + size)
+        if m is None or m.size != size:
+            break
+        matches.append(m)
+        matcher.accept(m)
+    if not matches:
+        return int(track.ctts[0] // dur)
+    order = matcher.presentation_order(matches)
+    if order is None:
+        return int(np.round(np.median(track.ctts[:len(matches)] / dur)))
+    k = len(matches)
+    est = track.ctts[:k] / dur - (np.asarray(order[:k]) - np.arange(k))
+    values, counts = np.unique(np.round(est).astype(np.int64), return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+def _rle(values: np.ndarray) -> np.ndarray:
+    """(count, value) rows of consecutive equal values."""
+    if len(values) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    change = np.flatnonzero(np.diff(values)) + 1
+    starts = np.concatenate([[0], change])
+    counts = np.diff(np.concatenate([starts, [len(values)]]))
+    return np.stack([counts, values[starts]], axis=1)
+
+
+def _chunks(offsets: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk offsets and samples per chunk: a chunk is a run of samples that lie back to back in the file."""
+    if len(offsets) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    breaks = np.flatnonzero(offsets[1:] != offsets[:-1] + sizes[:-1]) + 1
+    starts = np.concatenate([[0], breaks])
+    per_chunk = np.diff(np.concatenate([starts, [len(offsets)]]))
+    return offsets[starts], per_chunk
+
+
+def stbl_boxes(tt: TrackTables, force_co64: bool = False) -> dict[str, Node]:
+    """The rebuilt sample-table boxes of one track, by type."""
+    out: dict[str, Node] = {}
+    out["stts"] = boxes.build_table("stts", _rle(tt.durations))
+    if tt.ctts is not None:
+        version = 1 if (tt.ctts < 0).any() else 0
+        out["ctts"] = boxes.build_table("ctts", _rle(tt.ctts), ">i4" if version else ">u4", version=version)
+    had_stss = tt.track.keyframes is not None
+    if had_stss or not tt.keyframes.all():
+        out["stss"] = boxes.build_table("stss", np.flatnonzero(tt.keyframes) + 1)
+    chunk_offsets, per_chunk = _chunks(tt.offsets, tt.sizes)
+    spc = _rle(per_chunk)  # (chunks, samples per chunk)
+    first_chunk = np.concatenate([[1], 1 + np.cumsum(spc[:, 0])[:-1]]) if len(spc) else np.zeros(0, np.int64)
+    stsc = np.stack([first_chunk, spc[:, 1], np.ones(len(spc), np.int64)], axis=1) if len(spc) else \
+        np.zeros((0, 3), np.int64)
+    out["stsc"] = boxes.build_table("stsc", stsc)
+    out["stsz"] = boxes.build_stsz(tt.sizes)
+    if force_co64 or (len(chunk_offsets) and int(chunk_offsets.max()) > 0xFFFFFFFF):
+        out["co64"] = boxes.build_table("co64", chunk_offsets, ">u8")
+    else:
+        out["stco"] = boxes.build_table("stco", chunk_offsets)
+    return out
+
+
+def _to_movie(value: int, media_ts: int, movie_ts: int) -> int:
+    return (int(value) * movie_ts + media_ts // 2) // media_ts if media_ts else 0
+
+
+def edit_list(tt: TrackTables, movie_ts: int) -> list[tuple[int, int, float]]:
+    """The reference's edit list adapted to the recovered media.
+
+    Empty edits (media_time -1: the track starts later) and each edit's media_time (AAC priming, the B-frame
+    delay) are kept as the reference has them, so audio and video keep their relative start; the last edit's
+    duration is set to cover the recovered presentation span.
+    """
+    ref = tt.track.edit_list
+    if not ref:
+        return []
+    ts = tt.track.timescale
+    dts = np.concatenate([[0], np.cumsum(tt.durations)[:-1]]) if len(tt.durations) else np.zeros(0, np.int64)
+    comp = dts + (tt.ctts if tt.ctts is not None else 0)
+    end = int((comp + tt.durations).max()) if len(comp) else 0
+    out: list[tuple[int, int, float]] = []
+    normal = [e for e in ref if e[1] != -1]
+    for e in ref:
+        if e[1] == -1:
+            out.append(e)
+        elif e is normal[-1]:
+            out.append((_to_movie(max(end - e[1], 0), ts, movie_ts), e[1], e[2]))
+        else:
+            out.append(e)
+    return out
+
+
+def build_trak(tt: TrackTables, movie_ts: int, force_co64: bool = False) -> Node:
+    """The reference's trak with the rebuilt tables and durations."""
+    trak_bytes = tt.track.trak
+    root = boxes.parse_tree(trak_bytes, next(boxes.walk(trak_bytes, 0, len(trak_bytes))))
+    stbl = root.find("mdia/minf/stbl")
+    new = stbl_boxes(tt, force_co64)
+    kept = []
+    for child in stbl.children:
+        if child.type in ("stts", "ctts", "stss", "stsc", "stsz", "stco", "co64") or child.type in _DROP:
+            continue
+        kept.append(child)
+    order = ["stsd", "stts", "ctts", "stss", "stsc", "stsz", "stco", "co64"]
+    head = [c for c in kept if c.type == "stsd"]
+    stbl.children = head + [new[k] for k in order[1:] if k in new] + [c for c in kept if c.type != "stsd"]
+
+    elst = edit_list(tt, movie_ts)
+    edts = root.find("edts")
+    if elst:
+        node = boxes.build_elst(elst)
+        if edts is None:
+            edts = Node("edts", children=[])
+            root.children.insert(1, edts)
+        edts.children = [node]
+        track_duration = sum(int(d) for d, _, _ in elst)
+    else:
+        if edts is not None:
+            root.children.remove(edts)
+        track_duration = _to_movie(tt.media_duration, tt.track.timescale, movie_ts)
+
+    tkhd = root.find("tkhd")
+    _set_duration(tkhd, boxes.Tkhd, track_duration)
+    _set_duration(root.find("mdia/mdhd"), boxes.Mdhd, tt.media_duration)
+    return root
+
+
+def _set_duration(node: Node, layout, duration: int) -> None:
+    parsed = layout.parse(node.payload)
+    if parsed.version == 0 and duration > 0xFFFFFFFF:
+        # version 0 cannot hold it: widen to version 1 (64-bit times)
+        t = parsed.times
+        parsed.version = 1
+        parsed.times = dict(creation_time=t.creation_time, modification_time=t.modification_time,
+                            duration=duration, **({"track_id": t.track_id} if "track_id" in t else
+                                                  {"timescale": t.timescale}))
+    else:
+        parsed.times.duration = duration
+    node.payload = layout.build(parsed)
+
+
+def build_moov(profile: Profile, tables: list[TrackTables], force_co64: bool = False) -> Node:
+    """The whole new moov."""
+    movie_ts = profile.movie_timescale
+    traks = [build_trak(tt, movie_ts, force_co64) for tt in tables]
+    durations = []
+    for trak in traks:
+        durations.append(boxes.parse(boxes.Tkhd, trak.find("tkhd")).times.duration)
+    mvhd_bytes = profile.mvhd
+    mvhd = boxes.parse_tree(mvhd_bytes, next(boxes.walk(mvhd_bytes, 0, len(mvhd_bytes))))
+    _set_duration(mvhd, boxes.Mvhd, max(durations, default=0))
+    extra = [boxes.parse_tree(b, next(boxes.walk(b, 0, len(b)))) for b in profile.moov_extra]
+    extra = [e for e in extra if e.type != "mvex"]  # the output is not fragmented
+    return Node("moov", children=[mvhd, *traks, *extra])

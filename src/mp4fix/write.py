@@ -1,0 +1,137 @@
+"""Write the repaired file: the broken file's bytes up to the end of its media data, then the new moov.
+
+The media data stays where the recorder put it, so every sample keeps the byte offset the encoder gave it;
+only the mdat header is corrected (and widened to 64 bits when the data outgrew 4 GiB). The output is
+written to a temporary name in the destination folder and renamed when complete; on any error or
+cancellation the temporary file is removed. The input is only ever read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from mp4fix.errors import CancelledError, OutputError
+from mp4fix.source import MediaFile
+
+COPY_BLOCK = 64 << 20
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the output's media data header goes and how far every sample offset moves."""
+
+    head_end: int  # copy the input's bytes [0, head_end) first (ftyp, free, ...)
+    prefix: bytes  # bytes inserted before the head (a ftyp when the broken file has none)
+    header: bytes  # the new mdat header
+    payload_start: int  # input offset of the first media byte
+    payload_end: int
+    shift: int  # output offset - input offset for every media byte
+
+
+def plan_layout(src: MediaFile, mdat_offset: int, mdat_header_size: int, payload_end: int,
+                ftyp: bytes | None) -> Layout:
+    """Choose the mdat header that keeps offsets (widening into a preceding 8-byte free/wide box if needed)."""
+    payload_start = mdat_offset + mdat_header_size
+    size = payload_end - payload_start
+    prefix = ftyp or b""
+    shift = len(prefix)
+    if mdat_header_size == 16:
+        return Layout(mdat_offset, prefix, _large(size), payload_start, payload_end, shift)
+    if size + 8 <= 0xFFFFFFFF:
+        header = (size + 8).to_bytes(4, "big") + b"mdat"
+        return Layout(mdat_offset, prefix, header, payload_start, payload_end, shift)
+    before = bytes(src.data[mdat_offset - 8:mdat_offset]) if mdat_offset >= 8 else b""
+    if len(before) == 8 and before[:4] == b"\0\0\0\x08" and before[4:] in (b"free", b"wide", b"skip"):
+        # ffmpeg reserves exactly this: an 8-byte 'wide'/'free' box to grow the mdat header into
+        return Layout(mdat_offset - 8, prefix, _large(size), payload_start, payload_end, shift)
+    return Layout(mdat_offset, prefix, _large(size), payload_start, payload_end, shift + 8)
+
+
+def _large(payload: int) -> bytes:
+    return (1).to_bytes(4, "big") + b"mdat" + (payload + 16).to_bytes(8, "big")
+
+
+def temp_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.mp4fix-{os.getpid()}.part")
+
+
+def check_output(final: Path, overwrite: bool, source: Path) -> None:
+    """Fail early, before any work, when the output cannot be written."""
+    if final.resolve() == source.resolve():
+        raise OutputError("The output would replace the broken file itself; choose another name.")
+    if final.exists() and not overwrite:
+        raise OutputError(f"{final} already exists; use --force to replace it.")
+    if final.exists() and final.is_dir():
+        raise OutputError(f"{final} is a folder; choose a file name for the output.")
+    folder = final.parent
+    if not folder.is_dir():
+        raise OutputError(f"The output folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"The output folder {folder} is not writable.")
+
+
+def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, overwrite: bool,
+               progress: Callable[[float], None] | None = None,
+               cancelled: Callable[[], bool] | None = None) -> Path:
+    """Write ``prefix + input[0:head_end] + header + payload + moov`` to ``final``, atomically."""
+    check_output(final, overwrite, src.path)
+    tmp = temp_path(final)
+    total = layout.head_end + len(layout.header) + (layout.payload_end - layout.payload_start) + len(moov)
+    done = 0
+    try:
+        with open(tmp, "wb") as out:
+            out.write(layout.prefix)
+            for start, stop in ((0, layout.head_end), (layout.payload_start, layout.payload_end)):
+                if start == layout.payload_start:
+                    out.write(layout.header)
+                pos = start
+                while pos < stop:
+                    if cancelled is not None and cancelled():
+                        raise CancelledError("The repair was cancelled; nothing was written.")
+                    n = _copy(src, out, pos, min(COPY_BLOCK, stop - pos))
+                    pos += n
+                    done += n
+                    if progress is not None:
+                        progress(done / max(total, 1))
+            out.write(moov)
+            out.flush()
+            os.fsync(out.fileno())
+        if final.exists() and not overwrite:  # appeared while we worked
+            raise OutputError(f"{final} already exists; use --force to replace it.")
+        os.replace(tmp, final)
+    except OSError as exc:
+        _remove(tmp)
+        if exc.errno == 28:
+            raise OutputError(f"The disk is full: {final} could not be written.") from None
+        raise OutputError(f"{final} could not be written ({exc.strerror or exc}).") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    if progress is not None:
+        progress(1.0)
+    return final
+
+
+def _copy(src: MediaFile, out, pos: int, count: int) -> int:
+    """Copy ``count`` input bytes at ``pos`` to ``out``; in the kernel where it can (copy_file_range)."""
+    if hasattr(os, "copy_file_range"):
+        out.flush()
+        try:
+            n = os.copy_file_range(src.fileno(), out.fileno(), count, pos)
+            if n > 0:
+                out.seek(0, os.SEEK_END)
+                return n
+        except OSError:
+            pass  # other filesystems / kernels: fall back to a plain copy
+    out.write(src.data[pos:pos + count])
+    return count
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
