@@ -48,6 +48,8 @@ CONTAINERS = frozenset(
     {"moov", "trak", "mdia", "minf", "stbl", "edts", "dinf", "udta", "mvex", "moof", "traf", "mfra", "tref",
      "gmhd", "wave", "sinf", "schi", "ipro", "meco", "ilst", "tapt"}
 )
+# Top-level boxes a recorder may leave cut off at the end of a file.
+CUT_TYPES = frozenset({"mdat", "moov", "free", "skip", "wide", "uuid", "moof", "meta", "mfra", "sidx", "junk"})
 # Containers that start with version/flags (full boxes).
 FULL_CONTAINERS = frozenset({"meta"})
 
@@ -116,6 +118,8 @@ def read_header(data, offset: int, end: int, *, top_level: bool = False) -> BoxR
     if declared == 0:
         size, truncated = end - offset, False
     elif offset + declared > end:
+        if top_level and btype not in CUT_TYPES:
+            return None  # an unknown type whose size runs past the end is garbage, not a box
         size, truncated = end - offset, True
     else:
         size, truncated = declared, False
