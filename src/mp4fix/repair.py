@@ -97,13 +97,55 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
         raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
     p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
     if check_fit:
-        with MediaFile(broken) as mf:
-            start = diag.mdat_start
-            end = min(diag.mdat_end, start + FIT_PROBE_BYTES)
-            probe = Scanner(mf.data, mf.arr, profile, _fresh(p)).run(start, end)
-            if probe.bytes_used == 0 or probe.bytes_used < 0.5 * (end - start - probe.tail):
-                raise _mismatch(p, probe)
+        _check_fit(p)
     return p
+
+
+def _check_fit(p: RepairPlan) -> None:
+    """Scan the start of the broken file and decode it with the reference's settings.
+
+    Parsing alone cannot see every mismatch (an H.264 reference in 4:4:4 parses a 4:2:0 stream's slice
+    headers fine but cannot decode it), so the first megabytes are assembled into a small trial file in a
+    temporary folder and decoded by ffmpeg; errors there mean the reference does not describe this file.
+    """
+    import tempfile
+
+    from mp4fix import fftools
+
+    diag = p.diagnosis
+    with MediaFile(p.broken) as mf:
+        start = diag.mdat_start
+        end = min(diag.mdat_end, start + FIT_PROBE_BYTES)
+        probe = Scanner(mf.data, mf.arr, p.profile, _fresh(p)).run(start, end)
+        if probe.bytes_used == 0 or probe.bytes_used < 0.5 * (end - start - probe.tail):
+            raise _mismatch(p, probe)
+        with tempfile.TemporaryDirectory(prefix="mp4fix-trial-") as tmp:
+            trial = Path(tmp) / ("trial" + p.broken.suffix)
+            layout, moov, _ = _assemble(mf, p, probe)
+            write_file(mf, layout, moov, trial, overwrite=True)
+            try:
+                verdict = fftools.decode_check(trial, timeout=120)
+            except Mp4fixError:
+                return  # ffmpeg unavailable: the full repair's own check will say so
+    if verdict.decode_errors > 0:
+        raise MismatchError(
+            f"The reference {p.reference.name} does not match {p.broken.name}: with its settings the recording "
+            "cannot be decoded (the video or audio settings differ). Use a reference recorded with the same "
+            "device and settings.", detail=verdict.log)
+
+
+def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
+    """Layout, moov bytes and tables for the samples in ``result``."""
+    diag = p.diagnosis
+    found = [ts for ts in result.tracks if ts.matcher is not None and ts.sizes]
+    if not found:
+        raise NothingRecoveredError(f"No complete audio or video sample was found in {p.broken.name}.")
+    mdat = _mdat_ref(diag)
+    layout = plan_layout(mf, mdat.offset, mdat.header_size, result.end,
+                         None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
+    built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in found]
+    moov = build.build_moov(p.profile, built).to_bytes()
+    return layout, moov, built
 
 
 def _fresh(p: RepairPlan) -> list[Matcher | None]:
@@ -153,8 +195,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     """
     report_progress = ProgressReporter(progress, cancel)
     report_progress("diagnose", 0.0, "Reading the broken file")
-    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
-             check_fit=False)
+    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern)
     report_progress("reference", 1.0, "Learned the reference")
     report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
     with MediaFile(p.broken) as mf:
@@ -166,17 +207,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
             raise _mismatch(p, result)
         _check_timing(p, result)
         report_progress("build", 0.0, "Building the index")
-        tables = []
-        for ts in result.tracks:
-            if ts.matcher is None or not ts.sizes:
-                continue
-            tables.append(ts)
-        if not tables:
-            raise NothingRecoveredError(f"No complete audio or video sample was found in {p.broken.name}.")
-        layout = plan_layout(mf, _mdat_ref(diag).offset, _mdat_ref(diag).header_size, result.end,
-                             None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
-        built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in tables]
-        moov = build.build_moov(p.profile, built).to_bytes()
+        layout, moov, built = _assemble(mf, p, result)
         report_progress("build", 1.0)
         report_progress("write", 0.0, f"Writing {p.output.name}")
         write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
