@@ -275,7 +275,7 @@ def _check_timing(p: RepairPlan, result: ScanResult) -> None:
         if a.track.kind != "audio":
             continue
         broken_slope, span = _clock_ratio(np.asarray(v.offsets), len(v.sizes), v.track,
-                                          np.asarray(a.offsets), a.track)
+                                          np.asarray(a.offsets), a.track, np.asarray(a.counts))
         ref_v = p.profile.tracks[v.track.index]
         ref_a = p.profile.tracks[a.track.index]
         ref_slope, _ = _clock_ratio(ref_v.offsets, len(ref_v.sizes), ref_v, ref_a.offsets, ref_a)
@@ -292,12 +292,16 @@ def _check_timing(p: RepairPlan, result: ScanResult) -> None:
                 "recorded with the same device and settings.")
 
 
-def _clock_ratio(v_off, nv: int, vt, a_off, at) -> tuple[float | None, float]:
-    """Slope of audio time against video time at the same byte offsets, and the seconds it spans."""
+def _clock_ratio(v_off, nv: int, vt, a_off, at, a_counts=None) -> tuple[float | None, float]:
+    """Slope of audio time against video time at the same byte offsets, and the seconds it spans.
+
+    ``a_counts`` gives how many table samples each audio offset starts (PCM chunks hold many).
+    """
     if nv < 2 or len(a_off) < 2:
         return None, 0.0
     v_time = np.arange(nv) * (vt.sample_duration / vt.timescale)
-    a_time = np.arange(len(a_off)) * (at.sample_duration / at.timescale)
+    counts = np.ones(len(a_off), dtype=np.int64) if a_counts is None else np.asarray(a_counts)
+    a_time = (np.cumsum(counts) - counts) * (at.sample_duration / at.timescale)
     v_off = np.asarray(v_off[:nv], dtype=np.float64)
     a_off = np.asarray(a_off, dtype=np.float64)
     inside = (a_off >= v_off[0]) & (a_off <= v_off[-1])

@@ -66,25 +66,55 @@ class Scanner:
         self.profile = profile
         self.matchers = matchers
         self.active = [i for i, m in enumerate(matchers) if m is not None]
+        self.strong = [i for i in self.active if matchers[i].self_delimiting]
+        self.weak = [i for i in self.active if not matchers[i].self_delimiting]
         self.progress = progress
-        self._cache: dict[tuple[int, int], SampleMatch | None] = {}
+        self._cache: dict[tuple[int, int], list[SampleMatch]] = {}
         self._start = self._end = 0
         self._max_run, self._successor = _learn_pattern(profile)
 
     # -- matching with a memo: each (position, track) is parsed at most once ---------------------------
+    #
+    # "Strong" tracks (self-delimiting codecs) say exactly where a sample ends. "Weak" tracks (PCM, fixed-size
+    # timecode or data) cannot: their options come from the reference's chunk sizes and from where the
+    # next strong sample begins, and a weak option is only believed when a strong sample (or the end) follows.
 
-    def _match(self, ti: int, pos: int) -> SampleMatch | None:
+    def _options(self, ti: int, pos: int) -> list[SampleMatch]:
         key = (pos, ti)
         if key in self._cache:
             return self._cache[key]
-        m = self.matchers[ti].match(self.data, pos, self._end)
-        if m is not None and (m.size <= 0 or pos + m.size > self._end):
-            m = None  # a matcher promising bytes that are not there is not believed
-        self._cache[key] = m
-        return m
+        matcher = self.matchers[ti]
+        if matcher.self_delimiting:
+            m = matcher.match(self.data, pos, self._end)
+            opts = [m] if m is not None and 0 < m.size and pos + m.size <= self._end else []
+        else:
+            opts = [m for m in matcher.match_options(self.data, pos, self._end)
+                    if 0 < m.size and pos + m.size <= self._end]
+            stride = matcher.stride
+            if stride and self.strong:
+                nxt = self._next_strong(pos + stride, stride, matcher.max_run_bytes)
+                if nxt is not None and all(pos + m.size != nxt for m in opts):
+                    opts.append(matcher.sample_of(nxt - pos))
+        self._cache[key] = opts
+        return opts
 
-    def _fits(self, pos: int) -> list[tuple[int, SampleMatch]]:
-        return [(ti, m) for ti in self.active if (m := self._match(ti, pos)) is not None]
+    def _strong_fits(self, pos: int) -> list[tuple[int, SampleMatch]]:
+        return [(ti, m) for ti in self.strong for m in self._options(ti, pos)]
+
+    def _weak_fits(self, pos: int) -> list[tuple[int, SampleMatch]]:
+        return [(ti, m) for ti in self.weak for m in self._options(ti, pos)]
+
+    def _next_strong(self, pos: int, stride: int, limit: int) -> int | None:
+        """The first position ``pos + k*stride`` (within ``limit`` bytes) where a confirmed strong sample starts."""
+        stop = min(pos + limit, self._end)
+        cands = [self.matchers[ti].candidates(self.arr, pos, stop) for ti in self.strong]
+        merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
+        merged = merged[(merged - pos) % stride == 0]
+        for c in merged.tolist():
+            for _ti, m in self._strong_fits(c):
+                if self._follows(c + m.size, 1):
+                    return c
+        return None
 
     def _is_padding_box(self, pos: int) -> bool:
         if self._end - pos < 8:
@@ -92,15 +122,21 @@ class Scanner:
         size = int.from_bytes(self.data[pos:pos + 4], "big")
         return bytes(self.data[pos + 4:pos + 8]) in _PADDING_BOXES and 8 <= size <= self._end - pos
 
-    def _follows(self, pos: int) -> bool:
-        """True when a sample may end at ``pos``: the data ends, a padding box or another sample starts."""
-        return pos == self._end or self._is_padding_box(pos) or bool(self._fits(pos))
+    def _follows(self, pos: int, depth: int = 2) -> bool:
+        """True when a sample may end at ``pos``: the data ends, a padding box or a believable sample starts."""
+        if pos == self._end or self._is_padding_box(pos) or self._strong_fits(pos):
+            return True
+        if not self.strong:  # only weak tracks (e.g. a PCM-only recording): they follow each other
+            return bool(self._weak_fits(pos))
+        if depth > 1:
+            return any(self._follows(pos + m.size, depth - 1) for _ti, m in self._weak_fits(pos))
+        return False
 
     def _chain(self, pos: int, depth: int) -> int:
         """How far (bytes) a greedy chain of samples starting at ``pos`` reaches, up to ``depth`` samples."""
         start = pos
         for _ in range(depth):
-            fits = self._fits(pos)
+            fits = self._strong_fits(pos) or self._weak_fits(pos)
             if not fits:
                 break
             pos += fits[0][1].size
@@ -162,31 +198,32 @@ class Scanner:
         return result
 
     def _choose(self, pos: int, last: int | None, run: int) -> tuple[int, SampleMatch] | None:
-        fits = self._fits(pos)
-        if not fits:
-            return None
-        if len(fits) == 1:
-            ti, m = fits[0]
+        strong = self._strong_fits(pos)
+        if len(strong) == 1 and not self.weak:
             # a lone fit is kept even when nothing recognisable follows (the cut, or an unknown track next)
-            return ti, m
-        confirmed = [(ti, m) for ti, m in fits if self._follows(pos + m.size)]
-        if len(confirmed) == 1:
-            return confirmed[0]
-        pool = confirmed or fits
+            return strong[0]
         order = self._predicted_order(last, run)
-        reach = {ti: m.size + self._chain(pos + m.size, LOOKAHEAD_DEPTH) for ti, m in pool}
-        return max(pool, key=lambda c: (reach[c[0]], -order.index(c[0])))
+        confirmed = [c for c in strong if self._follows(pos + c[1].size)]
+        if not confirmed:
+            confirmed = [c for c in self._weak_fits(pos) if self._follows(pos + c[1].size)]
+        pool = confirmed or strong
+        if not pool:
+            return None
+        if len(pool) == 1:
+            return pool[0]
+        reach = {id(m): m.size + self._chain(pos + m.size, LOOKAHEAD_DEPTH) for _, m in pool}
+        rank = {id(m): i for i, (_, m) in enumerate(pool)}  # a matcher lists its likelier options first
+        return max(pool, key=lambda c: (reach[id(c[1])], -order.index(c[0]), -rank[id(c[1])]))
 
     def _resync(self, pos: int) -> int | None:
         """The next position at or after ``pos`` where a confirmed sample starts, or None."""
         while pos < self._end:
             stop = min(pos + RESYNC_WINDOW, self._end)
-            cands = [self.matchers[ti].candidates(self.arr, pos, stop) for ti in self.active]
+            cands = [self.matchers[ti].candidates(self.arr, pos, stop) for ti in self.strong]
             merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
             merged = merged[_not_zero_filled(self.arr, merged, self._end)]
             for c in merged.tolist():
-                fits = self._fits(c)
-                for ti, m in fits:
+                for _ti, m in self._strong_fits(c):
                     if self._follows(c + m.size):
                         return c
                 if self._is_padding_box(c):

@@ -36,6 +36,10 @@ class Matcher:
     fourccs: ClassVar[tuple[str, ...]] = ()
     #: True when sample lengths come from the bitstream; False for codecs that need the reference's sizes
     self_delimiting: ClassVar[bool] = True
+    #: for matchers that are not self-delimiting: the byte granularity of a sample (PCM frame, fixed size)
+    stride: int = 0
+    #: ... and how far a run of their samples may reach before a self-delimiting sample must follow
+    max_run_bytes: int = 0
 
     def __init__(self, track: TrackProfile):
         """Prepare from the reference track (codec configuration). Raise ``MismatchError`` if unusable."""
@@ -44,6 +48,19 @@ class Matcher:
     def match(self, data, pos: int, end: int) -> SampleMatch | None:
         """The complete sample starting exactly at ``pos`` and ending at or before ``end``, or None."""
         raise NotImplementedError
+
+    def match_options(self, data, pos: int, end: int) -> list[SampleMatch]:
+        """For matchers that are not self-delimiting: the likely samples at ``pos``, likeliest first.
+
+        The scanner adds one more option itself (up to where the next self-delimiting sample starts, in
+        steps of ``stride``) and keeps an option only when what follows it is recognised.
+        """
+        m = self.match(data, pos, end)
+        return [m] if m is not None else []
+
+    def sample_of(self, size: int) -> SampleMatch:
+        """A run of ``size`` bytes of this track's fixed-size samples."""
+        return SampleMatch(size, True, count=size // self.stride if self.stride else 1)
 
     def accept(self, match: SampleMatch) -> bool:
         """Called, in stream order, for each sample the scanner keeps (e.g. to adopt in-band parameter sets).
