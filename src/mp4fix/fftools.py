@@ -633,7 +633,7 @@ def decode_check(path: str | os.PathLike, *, progress: Callable[[float], None] |
                         state["last_fraction"] = frac
                         progress(frac)
 
-    args = ["-v", "level+warning", "-nostats", "-progress", "pipe:1", "-i", _input(path),
+    args = ["-v", "level+warning", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1", "-i", _input(path),
             "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
     res = run(args, exe=exe, timeout=timeout, cancel=cancel, on_stdout_line=on_out, on_stderr_line=on_err,
               check=False, what=f"decoding {name}")
@@ -643,7 +643,7 @@ def decode_check(path: str | os.PathLike, *, progress: Callable[[float], None] |
     duration = state["out_us"] / 1e6 if state["out_us"] is not None else None
     if duration is None and res.returncode == 0:
         duration = 0.0
-    if progress is not None:
+    if progress is not None and state["last_fraction"] < 1.0:
         progress(1.0)
     log = _trim_log(res.stderr_lines)
     if res.returncode != 0:
@@ -704,7 +704,7 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
     pngs = _split_pngs(res.stdout)
     if not pngs:
         why = _explain(res.stderr_lines) if res.stderr_lines else "no video frame was decoded there"
-        if "matches no streams" in why or "0:v:0" in why:
+        if any("matches no streams" in ln for ln in res.stderr_lines):
             why = "it has no video"
         raise FFmpegError(f"No thumbnail could be made of {name}: {why}.".replace("..", "."))
     return pngs[-1] if at == "last" else pngs[0]
