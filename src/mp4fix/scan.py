@@ -240,6 +240,7 @@ def _not_zero_filled(arr: np.ndarray, positions: np.ndarray, end: int) -> np.nda
     """Mask of positions whose next 8 bytes are not all zero: no sample of a compressed codec starts so."""
     if len(positions) == 0:
         return np.zeros(0, dtype=bool)
+    end = min(end, len(arr))
     ok = np.zeros(len(positions), dtype=bool)
     for k in range(8):
         idx = positions + k
