@@ -6,12 +6,12 @@ from pathlib import Path
 
 from mp4fix import fftools
 
-_COMMON = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+_COMMON = ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-b:a", "128k",
            "-threads", "1"]
 
 
 def _record(path: Path, video: str, audio: str, seconds: int) -> None:
-    fftools.run(["-y", "-f", "lavfi", "-i", f"{video}:size=640x360:rate=30", "-f", "lavfi", "-i", audio,
+    fftools.run(["-y", "-f", "lavfi", "-i", f"{video}=size=640x360:rate=30", "-f", "lavfi", "-i", audio,
                  "-t", str(seconds), *_COMMON, str(path)], what="making a demo recording", timeout=300)
 
 
@@ -21,8 +21,8 @@ def make_demo_files(folder: Path) -> tuple[Path, Path, Path]:
     reference = folder / "reference.mp4"
     original = folder / "recording.mp4"
     broken = folder / "broken.mp4"
-    _record(reference, "testsrc2", "sine=frequency=330:sample_rate=48000", 5)
-    _record(original, "mandelbrot", "aevalsrc=0.3*sin(440*2*PI*t)*sin(3*PI*t):s=48000:c=stereo", 12)
+    _record(reference, "mandelbrot", "sine=frequency=330:sample_rate=48000", 5)
+    _record(original, "testsrc2", "aevalsrc=0.3*sin(440*2*PI*t)*sin(3*PI*t):s=48000:c=stereo", 12)
     data = original.read_bytes()
     moov = data.rfind(b"moov") - 4
     cut = int(moov * 0.8)  # as if the recorder died four fifths of the way through
