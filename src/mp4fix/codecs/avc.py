@@ -439,20 +439,30 @@ class SliceHeader:
         return self.slice_type in (SLICE_I, SLICE_SI)
 
 
-def parse_slice_header(rbsp: bytes, nal_type: int, nal_ref_idc: int, sps_map: dict[int, SPS],
-                       pps_map: dict[int, PPS], partial: bool = False) -> SliceHeader:
-    """slice_header() (7.3.3) of a slice NAL unit's RBSP (after the header byte), through
-    dec_ref_pic_marking and the fields after it, with range checks. Raises ``BitstreamError``.
+def _ue(r: BitReader) -> int:
+    """ue(v) (9.1) in one peek: the same value and the same errors as ``BitReader.ue``, without a loop."""
+    v = r.peek(32)
+    if v == 0:
+        raise BitstreamError("exp-Golomb code longer than 32 bits")
+    zeros = 32 - v.bit_length()
+    r.skip(zeros)
+    return r.read(zeros + 1) - 1
 
-    With ``partial``, running out of data after the picture-order fields is not an error (used on a NAL unit
-    cut by the end of the data); out-of-range values still are."""
-    r = BitReader(rbsp)
-    first_mb = r.ue()
-    slice_type = r.ue()
+
+def _se(r: BitReader) -> int:
+    k = _ue(r)
+    return (k + 1) // 2 if k & 1 else -(k // 2)
+
+
+def slice_header_head(r: BitReader, nal_type: int, nal_ref_idc: int, sps_map: dict[int, SPS],
+                      pps_map: dict[int, PPS]) -> tuple[SliceHeader, PPS]:
+    """The first part of slice_header() (7.3.3), through redundant_pic_cnt: every field 7.4.1.2.4 compares."""
+    first_mb = _ue(r)
+    slice_type = _ue(r)
     if slice_type > 9:
         raise BitstreamError("slice_type out of range")
     st = slice_type % 5
-    pps_id = r.ue()
+    pps_id = _ue(r)
     pps = pps_map.get(pps_id)
     if pps is None:
         raise BitstreamError("slice refers to an unknown PPS")
@@ -472,129 +482,146 @@ def parse_slice_header(rbsp: bytes, nal_type: int, nal_ref_idc: int, sps_map: di
         raise BitstreamError("IDR picture with frame_num != 0")
     field_pic = bottom = False
     if not sps.frame_mbs_only:
-        field_pic = r.read_flag()
+        field_pic = r.read_bit() == 1
         if field_pic:
-            bottom = r.read_flag()
+            bottom = r.read_bit() == 1
     pic_size = sps.width_mbs * sps.frame_height_mbs
-    if field_pic or (sps.mb_adaptive_frame_field and not field_pic):
+    if field_pic or sps.mb_adaptive_frame_field:  # PicSizeInMbs / (1 + MbaffFrameFlag) for frames
         pic_size //= 2
     if first_mb >= pic_size:
         raise BitstreamError("first_mb_in_slice beyond the picture")
     idr_pic_id = 0
     if idr:
-        idr_pic_id = r.ue()
+        idr_pic_id = _ue(r)
         if idr_pic_id > 65535:
             raise BitstreamError("idr_pic_id out of range")
     poc_lsb = delta_bottom = delta0 = delta1 = 0
     if sps.poc_type == 0:
         poc_lsb = r.read(sps.log2_max_poc_lsb)
         if pps.bottom_field_pic_order_in_frame_present and not field_pic:
-            delta_bottom = r.se()
+            delta_bottom = _se(r)
     elif sps.poc_type == 1 and not sps.delta_pic_order_always_zero:
-        delta0 = r.se()
+        delta0 = _se(r)
         if pps.bottom_field_pic_order_in_frame_present and not field_pic:
-            delta1 = r.se()
+            delta1 = _se(r)
     redundant = 0
-    mmco5 = False
-    try:
-        if pps.redundant_pic_cnt_present:
-            redundant = r.ue()
-            if redundant > 127:
-                raise BitstreamError("redundant_pic_cnt out of range")
-        if st == SLICE_B:
-            r.skip(1)  # direct_spatial_mv_pred_flag
-        n0, n1 = pps.num_ref_idx_l0_default, pps.num_ref_idx_l1_default
-        max_refs = 32 if field_pic else 16
-        if st in (SLICE_P, SLICE_SP, SLICE_B):
-            if r.read_bit():  # num_ref_idx_active_override_flag
-                n0 = r.ue() + 1
-                if st == SLICE_B:
-                    n1 = r.ue() + 1
-                if n0 > max_refs or n1 > max_refs:
-                    raise BitstreamError("num_ref_idx_active out of range")
-        # ref_pic_list_modification() (7.3.3.1)
-        if st not in (SLICE_I, SLICE_SI):
-            for _ in range(2 if st == SLICE_B else 1):
-                if r.read_bit():
-                    for _ in range(max_refs + 1):
-                        idc = r.ue()
-                        if idc == 3:
-                            break
-                        if idc > 3:
-                            raise BitstreamError("modification_of_pic_nums_idc out of range")
-                        r.ue()
-                    else:
-                        raise BitstreamError("ref_pic_list_modification does not end")
-        chroma = sps.chroma_array_type
-        if (pps.weighted_pred and st in (SLICE_P, SLICE_SP)) or (pps.weighted_bipred_idc == 1 and st == SLICE_B):
-            # pred_weight_table() (7.3.3.2)
-            if r.ue() > 7 or (chroma != 0 and r.ue() > 7):
-                raise BitstreamError("log2_weight_denom out of range")
-            for count in ((n0, n1) if st == SLICE_B else (n0,)):
-                for _ in range(count):
-                    if r.read_bit():
-                        if not (-128 <= r.se() <= 127 and -128 <= r.se() <= 127):
-                            raise BitstreamError("luma weight out of range")
-                    if chroma != 0 and r.read_bit():
-                        for _ in range(4):
-                            if not -128 <= r.se() <= 127:
-                                raise BitstreamError("chroma weight out of range")
-        mmco5 = False
-        if nal_ref_idc != 0:
-            # dec_ref_pic_marking() (7.3.3.3)
-            if idr:
-                r.skip(2)
-            elif r.read_bit():  # adaptive_ref_pic_marking_mode_flag
-                for _ in range(64):
-                    op = r.ue()
-                    if op == 0:
+    if pps.redundant_pic_cnt_present:
+        redundant = _ue(r)
+        if redundant > 127:
+            raise BitstreamError("redundant_pic_cnt out of range")
+    return SliceHeader(nal_type, nal_ref_idc, first_mb, st, pps_id, sps, colour_plane, frame_num, field_pic,
+                       bottom, idr_pic_id, poc_lsb, delta_bottom, delta0, delta1, redundant, False), pps
+
+
+def slice_header_tail(r: BitReader, h: SliceHeader, pps: PPS) -> None:
+    """The rest of slice_header() (7.3.3) after ``slice_header_head``: reference list modification, weights
+    and dec_ref_pic_marking (sets ``h.mmco5``), then the QP and deblocking fields, all range-checked so that
+    data which is not a slice header is refused."""
+    st, sps = h.slice_type, h.sps
+    if st == SLICE_B:
+        r.skip(1)  # direct_spatial_mv_pred_flag
+    n0, n1 = pps.num_ref_idx_l0_default, pps.num_ref_idx_l1_default
+    max_refs = 32 if h.field_pic else 16
+    if st in (SLICE_P, SLICE_SP, SLICE_B):
+        if r.read_bit():  # num_ref_idx_active_override_flag
+            n0 = _ue(r) + 1
+            if st == SLICE_B:
+                n1 = _ue(r) + 1
+            if n0 > max_refs or n1 > max_refs:
+                raise BitstreamError("num_ref_idx_active out of range")
+    # ref_pic_list_modification() (7.3.3.1)
+    if st not in (SLICE_I, SLICE_SI):
+        for _ in range(2 if st == SLICE_B else 1):
+            if r.read_bit():
+                for _ in range(max_refs + 1):
+                    idc = _ue(r)
+                    if idc == 3:
                         break
-                    if op > 6:
-                        raise BitstreamError("memory_management_control_operation out of range")
-                    if op == 5:
-                        mmco5 = True
-                    if op in (1, 3):
-                        r.ue()  # difference_of_pic_nums_minus1
-                    if op == 2:
-                        r.ue()  # long_term_pic_num
-                    if op in (3, 6):
-                        r.ue()  # long_term_frame_idx
-                    if op == 4:
-                        r.ue()  # max_long_term_frame_idx_plus1
+                    if idc > 3:
+                        raise BitstreamError("modification_of_pic_nums_idc out of range")
+                    _ue(r)
                 else:
-                    raise BitstreamError("dec_ref_pic_marking does not end")
-        # the rest of the header: read only to reject data that is not a slice header
-        if pps.entropy_coding_mode and st not in (SLICE_I, SLICE_SI):
-            if r.ue() > 2:
-                raise BitstreamError("cabac_init_idc out of range")
-        qp = pps.pic_init_qp + r.se()
-        if not -6 * (sps.bit_depth_luma - 8) <= qp <= 51:
-            raise BitstreamError("slice QP out of range")
-        if st in (SLICE_SP, SLICE_SI):
-            if st == SLICE_SP:
-                r.skip(1)  # sp_for_switch_flag
-            if not 0 <= pps.pic_init_qs + r.se() <= 51:
-                raise BitstreamError("slice QS out of range")
-        if pps.deblocking_filter_control_present:
-            idc = r.ue()
-            if idc > 2:
-                raise BitstreamError("disable_deblocking_filter_idc out of range")
-            if idc != 1:
-                if not (-6 <= r.se() <= 6 and -6 <= r.se() <= 6):
-                    raise BitstreamError("deblocking offsets out of range")
-        if pps.num_slice_groups > 1 and 3 <= pps.slice_group_map_type <= 5:
-            # slice_group_change_cycle: Ceil(Log2(PicSizeInMapUnits / SliceGroupChangeRate + 1)) bits
-            units, rate = sps.pic_size_in_map_units, pps.slice_group_change_rate
-            bits = 0
-            while (rate << bits) < units + rate:
-                bits += 1
-            r.skip(bits)
+                    raise BitstreamError("ref_pic_list_modification does not end")
+    chroma = sps.chroma_array_type
+    if (pps.weighted_pred and st in (SLICE_P, SLICE_SP)) or (pps.weighted_bipred_idc == 1 and st == SLICE_B):
+        # pred_weight_table() (7.3.3.2)
+        if _ue(r) > 7 or (chroma != 0 and _ue(r) > 7):
+            raise BitstreamError("log2_weight_denom out of range")
+        for count in ((n0, n1) if st == SLICE_B else (n0,)):
+            for _ in range(count):
+                if r.read_bit():
+                    if not (-128 <= _se(r) <= 127 and -128 <= _se(r) <= 127):
+                        raise BitstreamError("luma weight out of range")
+                if chroma != 0 and r.read_bit():
+                    for _ in range(4):
+                        if not -128 <= _se(r) <= 127:
+                            raise BitstreamError("chroma weight out of range")
+    if h.nal_ref_idc != 0:
+        # dec_ref_pic_marking() (7.3.3.3)
+        if h.nal_type == NAL_IDR:
+            r.skip(2)  # no_output_of_prior_pics_flag, long_term_reference_flag
+        elif r.read_bit():  # adaptive_ref_pic_marking_mode_flag
+            for _ in range(64):
+                op = _ue(r)
+                if op == 0:
+                    break
+                if op > 6:
+                    raise BitstreamError("memory_management_control_operation out of range")
+                if op == 5:
+                    h.mmco5 = True
+                if op in (1, 3):
+                    _ue(r)  # difference_of_pic_nums_minus1
+                if op == 2:
+                    _ue(r)  # long_term_pic_num
+                if op in (3, 6):
+                    _ue(r)  # long_term_frame_idx
+                if op == 4:
+                    _ue(r)  # max_long_term_frame_idx_plus1
+            else:
+                raise BitstreamError("dec_ref_pic_marking does not end")
+    # the rest of the header: read only to reject data that is not a slice header
+    if pps.entropy_coding_mode and st not in (SLICE_I, SLICE_SI):
+        if _ue(r) > 2:
+            raise BitstreamError("cabac_init_idc out of range")
+    qp = pps.pic_init_qp + _se(r)
+    if not -6 * (sps.bit_depth_luma - 8) <= qp <= 51:
+        raise BitstreamError("slice QP out of range")
+    if st in (SLICE_SP, SLICE_SI):
+        if st == SLICE_SP:
+            r.skip(1)  # sp_for_switch_flag
+        if not 0 <= pps.pic_init_qs + _se(r) <= 51:
+            raise BitstreamError("slice QS out of range")
+    if pps.deblocking_filter_control_present:
+        idc = _ue(r)
+        if idc > 2:
+            raise BitstreamError("disable_deblocking_filter_idc out of range")
+        if idc != 1:
+            if not (-6 <= _se(r) <= 6 and -6 <= _se(r) <= 6):
+                raise BitstreamError("deblocking offsets out of range")
+    if pps.num_slice_groups > 1 and 3 <= pps.slice_group_map_type <= 5:
+        # slice_group_change_cycle: Ceil(Log2(PicSizeInMapUnits / SliceGroupChangeRate + 1)) bits
+        units, rate = sps.pic_size_in_map_units, pps.slice_group_change_rate
+        bits = 0
+        while (rate << bits) < units + rate:
+            bits += 1
+        r.skip(bits)
+
+
+def parse_slice_header(rbsp: bytes, nal_type: int, nal_ref_idc: int, sps_map: dict[int, SPS],
+                       pps_map: dict[int, PPS], partial: bool = False) -> SliceHeader:
+    """slice_header() (7.3.3) of a slice NAL unit's RBSP (after the header byte), through
+    dec_ref_pic_marking and the fields after it, with range checks. Raises ``BitstreamError``.
+
+    With ``partial``, running out of data after the fields that tell pictures apart is not an error (used
+    on a NAL unit cut by the end of the data); out-of-range values still are."""
+    r = BitReader(rbsp)
+    h, pps = slice_header_head(r, nal_type, nal_ref_idc, sps_map, pps_map)
+    try:
+        slice_header_tail(r, h, pps)
     except BitstreamError:
         if not partial or r.bits_left >= 72:  # a value out of range, not a read past the end
             raise
-        # ran out of data after the fields that tell pictures apart: good enough for a cut NAL unit
-    return SliceHeader(nal_type, nal_ref_idc, first_mb, st, pps_id, sps, colour_plane, frame_num, field_pic,
-                       bottom, idr_pic_id, poc_lsb, delta_bottom, delta0, delta1, redundant, mmco5)
+    return h
 
 
 def new_picture(prev: SliceHeader, cur: SliceHeader) -> bool:
@@ -897,16 +924,33 @@ class AvcMatcher(Matcher):
             self._ps_cache[raw] = hit
         return hit
 
-    def _slice(self, data, start: int, stop: int, nal_type: int, ref_idc: int, sps_map, pps_map) -> SliceHeader:
-        """Parse the slice header of the NAL unit whose payload (after the header byte) is data[start:stop]."""
+    def _slice_head(self, data, start: int, stop: int, nal_type: int, ref_idc: int, sps_map, pps_map):
+        """Head of the slice header whose NAL payload (after the header byte) is data[start:stop].
+        Returns (header, reader, pps, whole) where ``whole`` tells whether the reader holds all of it."""
         cut = min(stop, start + _HEADER_PREFIX)
+        r = BitReader(unescape_rbsp(bytes(data[start:cut])))
         try:
-            return parse_slice_header(unescape_rbsp(bytes(data[start:cut])), nal_type, ref_idc, sps_map, pps_map)
+            h, pps = slice_header_head(r, nal_type, ref_idc, sps_map, pps_map)
+            return h, r, pps, cut == stop
         except BitstreamError:
-            if cut == stop:
+            if cut == stop or r.bits_left >= 72:
                 raise
-        return parse_slice_header(unescape_rbsp(bytes(data[start:min(stop, start + 4096)])), nal_type, ref_idc,
-                                  sps_map, pps_map)
+        r = BitReader(unescape_rbsp(bytes(data[start:min(stop, start + 4096)])))
+        h, pps = slice_header_head(r, nal_type, ref_idc, sps_map, pps_map)
+        return h, r, pps, True
+
+    def _slice_tail(self, data, start: int, stop: int, h: SliceHeader, r: BitReader, pps: PPS,
+                    whole: bool) -> None:
+        try:
+            slice_header_tail(r, h, pps)
+            return
+        except BitstreamError:
+            if whole or r.bits_left >= 72:
+                raise
+        r = BitReader(unescape_rbsp(bytes(data[start:min(stop, start + 4096)])))
+        h2, pps = slice_header_head(r, h.nal_type, h.nal_ref_idc, {pps.sps_id: h.sps}, {h.pps_id: pps})
+        slice_header_tail(r, h2, pps)
+        h.mmco5 = h2.mmco5
 
     # -- the Matcher interface --
 
@@ -947,23 +991,25 @@ class AvcMatcher(Matcher):
             ref_idc = hdr >> 5
             if t in VCL_TYPES:
                 try:
-                    sh = self._slice(data, body + 1, body + n, t, ref_idc, sps_map, pps_map)
+                    sh, r, pps, whole = self._slice_head(data, body + 1, body + n, t, ref_idc, sps_map, pps_map)
+                except BitstreamError:
+                    break
+                second_field = False
+                if cur is not None and sh.redundant_pic_cnt == 0:
+                    if new_picture(cur, sh) or (sh.colour_plane_id, sh.first_mb) in seen_mbs:
+                        if not (self.pair_fields and len(pictures) == 1 and complementary_field(cur, sh)):
+                            break  # the next access unit: no need to read the rest of its header
+                        second_field = True
+                try:
+                    self._slice_tail(data, body + 1, body + n, sh, r, pps, whole)
                 except BitstreamError:
                     break
                 if t == NAL_DPA:
                     partition_a = True
-                if cur is None:
+                if cur is None or second_field:
                     cur = sh
                     pictures.append(sh)
-                elif sh.redundant_pic_cnt == 0:
-                    key = (sh.colour_plane_id, sh.first_mb)
-                    if new_picture(cur, sh) or key in seen_mbs:
-                        if (self.pair_fields and len(pictures) == 1 and complementary_field(cur, sh)):
-                            cur = sh
-                            pictures.append(sh)
-                            seen_mbs.clear()
-                        else:
-                            break
+                    seen_mbs.clear()
                 if sh.redundant_pic_cnt == 0:
                     seen_mbs.add((sh.colour_plane_id, sh.first_mb))
                     intra = intra and sh.intra
