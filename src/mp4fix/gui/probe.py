@@ -1,0 +1,269 @@
+"""Looking at files before a repair: what is wrong with a broken file, what a reference holds, whether the
+two fit, and which healthy files in a folder could serve as the reference.
+
+Plain Python over the engine (``mp4fix.diagnose``, ``mp4fix.fftools``, ``mp4fix.repair.plan`` when
+present). Runs on worker threads; only the sentences are translated here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+
+from mp4fix.errors import Mp4fixError
+from mp4fix.gui.text import human_size, stream_line
+
+MP4_EXTENSIONS = {".mp4", ".mov", ".m4v", ".3gp", ".3g2", ".lrv", ".mqv"}
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Probe", text)
+
+
+@dataclass
+class BrokenInfo:
+    path: Path
+    size: int
+    state: str  # 'broken' (can be repaired), 'healthy' (nothing to do), 'unusable'
+    sentence: str  # one plain sentence
+    recoverable: int = 0
+    brand: str = ""
+    detail: str = ""  # for the "details" expander: boxes, ffmpeg's own words
+
+
+@dataclass
+class ReferenceInfo:
+    path: Path
+    size: int
+    usable: bool
+    sentence: str  # the problem when not usable; a short summary when usable
+    streams: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    brand: str = ""
+    codecs: tuple[str, ...] = ()
+    detail: str = ""
+    checked: bool = True  # False while the engine's checker is not available
+
+
+def is_media_file(path: Path) -> bool:
+    return path.suffix.lower() in MP4_EXTENSIONS and not path.name.startswith(".")
+
+
+def expand_paths(paths, max_depth: int = 3) -> list[Path]:
+    """Files stay as they are; folders give the MP4/MOV files inside them (a few levels deep), sorted."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            base_depth = len(p.parts)
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                if len(Path(root).parts) - base_depth >= max_depth:
+                    dirs[:] = []
+                for name in sorted(files):
+                    f = Path(root) / name
+                    if is_media_file(f):
+                        out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def _box_lines(diagnosis) -> str:
+    lines = []
+    for b in getattr(diagnosis, "boxes", []) or []:
+        cut = tr(" (cut short)") if getattr(b, "truncated", False) else ""
+        lines.append(f"  {b.type:<4}  @ {b.offset:>14,}  {human_size(b.size):>10}{cut}")
+    return "\n".join(lines)
+
+
+def _ffmpeg_view(path: Path) -> str:
+    """What ffmpeg itself says about the file (e.g. 'moov atom not found'); empty when unavailable."""
+    try:
+        from mp4fix import fftools  # noqa: PLC0415 - optional, written alongside
+    except Exception:  # pragma: no cover - depends on the engine's progress
+        return ""
+    try:
+        info = fftools.probe(path)
+    except Exception as e:  # noqa: BLE001 - this is only for the log
+        return str(e)
+    return str(getattr(info, "error", "") or "")
+
+
+def inspect_broken(path: Path | str) -> BrokenInfo:
+    """Diagnose a dropped file and say in one sentence what is wrong with it."""
+    from mp4fix.diagnose import diagnose
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    try:
+        d = diagnose(path)
+    except Mp4fixError as e:
+        return BrokenInfo(path, size, "unusable", str(e), detail=e.detail or "")
+    except NotImplementedError:
+        return BrokenInfo(path, size, "broken", tr("This file has not been checked (the checker is not available)."))
+    detail_parts = []
+    boxes = _box_lines(d)
+    if boxes:
+        detail_parts.append(tr("Boxes in the file:") + "\n" + boxes)
+    ff = _ffmpeg_view(path)
+    if ff:
+        detail_parts.append(tr("ffmpeg says:") + " " + ff)
+    detail = "\n\n".join(detail_parts)
+    if d.broken:
+        amount = d.recoverable_bytes
+        if amount > 0:
+            sentence = tr("The index (moov) is missing: the recording was not finished. "
+                          "%1 of audio/video data can be recovered.").replace("%1", human_size(amount))
+        else:
+            sentence = tr("The index (moov) is missing: the recording was not finished.")
+        return BrokenInfo(path, d.size or size, "broken", sentence, amount, d.brand, detail)
+    if d.has_moov:
+        return BrokenInfo(path, d.size or size, "healthy",
+                          tr("This file is not broken: its index is complete, so there is nothing to repair. "
+                             "It can serve as the reference."), 0, d.brand, detail)
+    sentence = d.problem or tr("No audio or video data was found in this file, so there is nothing to recover.")
+    return BrokenInfo(path, d.size or size, "unusable", sentence, 0, d.brand, detail)
+
+
+def _streams_from_fftools(path: Path) -> list[str]:
+    try:
+        from mp4fix import fftools  # noqa: PLC0415
+        info = fftools.probe(path)
+    except Exception:  # noqa: BLE001 - fall back to the box layer
+        return []
+    lines = []
+    for s in getattr(info, "streams", []) or []:
+        kind = getattr(s, "kind", None) or getattr(s, "codec_type", None) or getattr(s, "type", "") or ""
+        codec = getattr(s, "codec", None) or getattr(s, "codec_name", "") or ""
+        fps = getattr(s, "fps", 0.0) or getattr(s, "frame_rate", 0.0) or 0.0
+        try:
+            fps = float(fps)
+        except (TypeError, ValueError):
+            fps = 0.0
+        lines.append(stream_line(str(kind), str(codec), int(getattr(s, "width", 0) or 0),
+                                 int(getattr(s, "height", 0) or 0), fps,
+                                 int(getattr(s, "sample_rate", 0) or 0), int(getattr(s, "channels", 0) or 0)))
+    return lines
+
+
+def inspect_reference(path: Path | str) -> ReferenceInfo:
+    """Check that a file can serve as the reference and list its streams."""
+    from mp4fix.diagnose import diagnose
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    try:
+        d = diagnose(path)
+    except Mp4fixError as e:
+        return ReferenceInfo(path, size, False, str(e), detail=e.detail or "")
+    except NotImplementedError:
+        return ReferenceInfo(path, size, True, tr("Not checked (the checker is not available)."),
+                             _streams_from_fftools(path), checked=False)
+    detail = _box_lines(d)
+    if d.broken or not d.has_moov:
+        return ReferenceInfo(path, d.size or size, False,
+                             tr("This file is broken too: it has no index (moov). Choose a healthy recording "
+                                "made with the same camera and settings."), brand=d.brand, detail=detail)
+    tracks = list(d.tracks)
+    if not tracks or not any(t.supported for t in tracks):
+        names = ", ".join(sorted({t.codec for t in tracks})) or "-"
+        return ReferenceInfo(path, d.size or size, False,
+                             tr("mp4fix cannot rebuild any track of this file (codecs: %1).").replace("%1", names),
+                             brand=d.brand, detail=detail)
+    streams = _streams_from_fftools(path)
+    if not streams:
+        for t in tracks:
+            fps = (t.samples / t.duration) if (t.kind == "video" and t.duration) else 0.0
+            streams.append(stream_line(t.kind, t.codec, t.width, t.height, round(fps, 2),
+                                       t.sample_rate, t.channels))
+    duration = max((t.duration for t in tracks), default=0.0)
+    return ReferenceInfo(path, d.size or size, True, tr("A healthy recording; it can be used as the reference."),
+                         streams, duration, d.brand, tuple(t.codec for t in tracks), detail)
+
+
+def _plan():
+    try:
+        from mp4fix import repair as repair_module  # noqa: PLC0415
+    except Exception:  # pragma: no cover
+        return None
+    return getattr(repair_module, "plan", None)
+
+
+def check_fit(broken: BrokenInfo | Path | str, reference: ReferenceInfo | Path | str) -> str | None:
+    """A sentence when the reference does not fit the broken file, else None.
+
+    Uses ``mp4fix.repair.plan`` (the engine's own check, writes nothing) when the engine has it; otherwise
+    compares what the boxes tell: the file type brand and the extension.
+    """
+    bpath = broken.path if isinstance(broken, BrokenInfo) else Path(broken)
+    rpath = reference.path if isinstance(reference, ReferenceInfo) else Path(reference)
+    if isinstance(reference, ReferenceInfo) and not reference.usable:
+        return reference.sentence
+    plan = _plan()
+    if plan is not None:
+        try:
+            plan(bpath, rpath)
+        except Mp4fixError as e:
+            return str(e)
+        except NotImplementedError:
+            pass
+        except Exception:  # noqa: BLE001 - a check must never break the window
+            pass
+        else:
+            return None
+    bbrand = broken.brand if isinstance(broken, BrokenInfo) else ""
+    rbrand = reference.brand if isinstance(reference, ReferenceInfo) else ""
+    if bbrand and rbrand and bbrand.strip() != rbrand.strip():
+        return tr("The reference looks like it comes from another device or format (%1, the broken file is %2). "
+                  "Use a recording made with the same camera and settings.").replace("%1", rbrand.strip()) \
+            .replace("%2", bbrand.strip())
+    if bpath.suffix.lower() != rpath.suffix.lower():
+        return tr("The reference is a %1 file but the broken file is %2. Recordings from the same camera and "
+                  "settings usually share the same type.").replace("%1", rpath.suffix.upper().lstrip(".")) \
+            .replace("%2", bpath.suffix.upper().lstrip("."))
+    return None
+
+
+def find_reference_candidates(folder: Path | str, exclude=(), broken: BrokenInfo | None = None,
+                              limit: int = 40) -> list[ReferenceInfo]:
+    """Healthy recordings in ``folder`` that could serve as the reference, best first.
+
+    Best means: fits the broken file (the engine's check when available, else same brand and type), then
+    the most recently modified.
+    """
+    folder = Path(folder)
+    skip = {os.path.normcase(os.path.abspath(str(p))) for p in exclude}
+    try:
+        files = [f for f in folder.iterdir() if f.is_file() and is_media_file(f)
+                 and os.path.normcase(os.path.abspath(str(f))) not in skip]
+    except OSError:
+        return []
+    if broken is not None:
+        files.sort(key=lambda f: f.suffix.lower() != broken.path.suffix.lower())
+    found: list[ReferenceInfo] = []
+    for f in files[:limit]:
+        info = inspect_reference(f)
+        if not info.usable or not info.checked:
+            continue
+        if broken is not None and check_fit(broken, info) is not None:
+            continue
+        found.append(info)
+
+    def mtime(info: ReferenceInfo) -> float:
+        try:
+            return info.path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    found.sort(key=mtime, reverse=True)
+    return found

@@ -1,0 +1,519 @@
+"""The desktop app, driven as a person would: real drag-and-drop events, real repairs by the engine.
+
+Runs offscreen (``QT_QPA_PLATFORM=offscreen``). Media are made here with the bundled ffmpeg: small H.264
+recordings (with AAC audio when the engine can rebuild AAC), cut in the middle of their mdat so their
+index (moov) is missing, and healthy references made with the same settings.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import shutil  # noqa: E402
+import struct  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QFileOpenEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from mp4fix.gui import desktop  # noqa: E402
+from mp4fix.gui.app import FileOpenFilter, create_window  # noqa: E402
+from mp4fix.gui.queue_model import Status  # noqa: E402
+from mp4fix.gui.settings import Settings  # noqa: E402
+
+REPAIR_TIMEOUT = 180_000  # ms; a slow CI machine encodes, repairs and verifies on 2 cores
+
+
+def _engine_ready() -> bool:
+    """False only while ``mp4fix.repair.repair`` is still a stub."""
+    from mp4fix.repair import repair
+
+    try:
+        repair("/nonexistent/broken.mp4", "/nonexistent/reference.mp4")
+    except NotImplementedError:
+        return False
+    except Exception:  # noqa: BLE001 - any real error means the engine is there
+        return True
+    return True
+
+
+needs_engine = pytest.mark.skipif(not _engine_ready(), reason="the repair engine has not landed yet")
+
+
+# --- media ----------------------------------------------------------------------------------------
+
+
+def _ffmpeg() -> str:
+    try:
+        from mp4fix.fftools import ffmpeg_exe
+
+        return ffmpeg_exe()
+    except Exception:  # noqa: BLE001
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _aac_supported() -> bool:
+    try:
+        from mp4fix import codecs
+
+        return codecs.matcher_class("mp4a") is not None
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _encode(path: Path, source: str, seconds: float, size: str = "640x360", tone: int | None = 440) -> Path:
+    """A healthy recording (moov at the end, as a camera writes it) with fixed encoder settings."""
+    ff = _ffmpeg()
+    args = [ff, "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", f"{source}=size={size}:rate=30"]
+    audio = tone is not None and _aac_supported()
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency={tone}:sample_rate=48000"]
+    args += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-qp", "20", "-pix_fmt", "yuv420p",
+             "-g", "30", "-bf", "0"]
+    args += ["-c:a", "aac", "-b:a", "96k", "-shortest"] if audio else ["-an"]
+    subprocess.run(args + [str(path)], check=True, capture_output=True, timeout=300)
+    return path
+
+
+def _top_boxes(data: bytes):
+    pos = 0
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+            header = 16
+        elif size == 0:
+            size = len(data) - pos
+        yield kind.decode("latin-1"), pos, size, header
+        pos += size
+
+
+def _cut(src: Path, dst: Path, fraction: float) -> Path:
+    """The first part of ``src``, cut inside its mdat: a recording whose index was never written."""
+    data = src.read_bytes()
+    for kind, pos, size, header in _top_boxes(data):
+        if kind == "mdat":
+            dst.write_bytes(data[:pos + header + int((size - header) * fraction)])
+            return dst
+    raise AssertionError(f"{src} has no mdat")
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gui-media")
+    src = d / "src"
+    src.mkdir()
+    m = SimpleNamespace()
+    m.reference = _encode(d / "reference.mp4", "mandelbrot", 1.0, tone=660)
+    m.broken_a = _cut(_encode(src / "a.mp4", "testsrc2", 4.0), d / "GX010001.MP4", 0.6)
+    m.broken_b = _cut(_encode(src / "b.mp4", "testsrc", 5.0, tone=330), d / "GX010002.MP4", 0.7)
+    m.big = _cut(_encode(src / "big.mp4", "testsrc2", 60.0), d / "GX010003.MP4", 0.9)
+    m.other_settings = _encode(d / "other_camera.mp4", "mandelbrot", 1.0, size="320x240")
+    return m
+
+
+def _copy(files, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in files:
+        dst = folder / f.name
+        shutil.copy2(f, dst)
+        out.append(dst)
+    return out
+
+
+# --- the window -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """QSettings in a temporary folder, never the user's own."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    return Settings()
+
+
+@pytest.fixture
+def window(qtbot, settings, monkeypatch):
+    opened = []
+    monkeypatch.setattr(desktop, "open_file", lambda p: opened.append(("play", Path(p))) or True)
+    monkeypatch.setattr(desktop, "show_in_folder", lambda p: opened.append(("show", Path(p))) or True)
+    w = create_window(QApplication.instance(), ["mp4fix-gui"], settings)
+    w.opened = opened
+    asked = []
+
+    def ask(title, text, yes, no, icon=None):
+        asked.append(text)
+        return w.answer
+
+    w.answer = True
+    w.asked = asked
+    told = []
+    w.tell = lambda title, text: told.append(text)
+    w.told = told
+    w.ask = ask
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.manager.cancel_all()
+    qtbot.waitUntil(lambda: not w.manager.busy(), timeout=REPAIR_TIMEOUT)
+    w.manager.wait(30_000)
+
+
+def drop(widget, paths) -> bool:
+    """Drag ``paths`` from a file manager and drop them on ``widget``: enter, move, drop events."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    target = widget.viewport() if hasattr(widget, "viewport") else widget
+    pos = QPointF(target.rect().center())
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    move = QDragMoveEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                          Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, move)
+    event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, event)
+    return event.isAccepted()
+
+
+def statuses(w) -> list[Status]:
+    return [it.status for it in w.model.items()]
+
+
+def wait_checked(qtbot, w, n: int) -> None:
+    qtbot.waitUntil(lambda: w.model.rowCount() == n and Status.CHECKING not in statuses(w), timeout=60_000)
+
+
+def set_reference_by_drop(qtbot, w, path: Path) -> None:
+    with qtbot.waitSignal(w.referenceChecked, timeout=60_000):
+        assert drop(w.reference_slot, [path])
+    qtbot.waitUntil(lambda: w.manager.probes_pending() == 0, timeout=60_000)
+
+
+def click(qtbot, button) -> None:
+    assert button.isVisible() and button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def leftovers(folder: Path, originals) -> set[str]:
+    return {p.name for p in folder.iterdir()} - {Path(o).name for o in originals}
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+
+def test_empty_window_invites_a_drop(window):
+    assert window.model.rowCount() == 0
+    assert window.drop_area.isVisible() and not window.splitter.isVisible()
+    assert "Drop broken recordings here" in window.drop_area.title.text()
+    assert not window.repair_button.isEnabled()
+    assert window.reference_slot.browse.isVisible()
+
+
+@needs_engine
+def test_batch_repair_by_drag_and_drop(qtbot, window, media, tmp_path):
+    work = tmp_path / "card"
+    broken = _copy([media.broken_a, media.broken_b], work)
+    reference = _copy([media.reference], tmp_path / "ref")[0]
+
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 2)
+    assert statuses(window) == [Status.READY, Status.READY]
+    for item in window.model.items():
+        assert item.info.sentence.startswith("The index (moov) is missing: the recording was not finished.")
+        assert "can be recovered" in item.info.sentence
+    assert window.splitter.isVisible()
+
+    set_reference_by_drop(qtbot, window, reference)
+    info = window.reference_info
+    assert info.usable
+    assert any(line.startswith("Video: H.264, 640×360, 30 fps") for line in info.streams), info.streams
+    assert window.reference_slot.status.text().startswith("✓")
+    assert not window.reference_slot.fit.isVisible()  # the engine's plan() found that it fits
+
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    assert not window.asked  # no warning: the reference fits
+
+    from mp4fix import fftools
+
+    for item, original in zip(window.model.items(), broken):
+        assert item.status is Status.DONE, (item.error, item.log)
+        assert item.output == work / (original.stem + "_fixed" + original.suffix)
+        assert item.output.is_file()
+        report = item.result.report
+        assert report.verify is not None and report.verify.ok and report.verify.decode_errors == 0
+        assert report.duration > 1.0
+        info = fftools.probe(item.output)
+        assert info.ok and info.video, info.error
+        assert item.result.thumb_first and item.result.thumb_first.startswith(b"\x89PNG")
+        assert item.result.thumb_last and item.result.thumb_last.startswith(b"\x89PNG")
+        row = window.model.row_of(item.id)
+        assert window.model.index(row, 2).data() == "Repaired"
+        assert window.model.index(row, 4).data()  # recovered duration
+        assert window.model.index(row, 5).data() == item.output.name
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        [b.name for b in broken] + [b.stem + "_fixed" + b.suffix for b in broken])
+    assert "2 repaired" in window.summary.text()
+
+    # the details of the first row: verification, tracks, thumbnails, play / show in folder
+    window.table.selectRow(0)
+    details = window.details
+    assert "without errors" in details.verify.text()
+    assert "Video · H.264" in details.tracks.text()
+    assert details.thumb_first.picture.pixmap() is not None and not details.thumb_first.picture.pixmap().isNull()
+    assert details.thumbs.isVisible()
+    click(qtbot, details.play)
+    click(qtbot, details.show_folder)
+    first = window.model.items()[0].output
+    assert window.opened == [("play", first), ("show", first)]
+
+    # the reference is remembered for the folder
+    assert window.settings.reference_for(work) == reference
+
+
+@needs_engine
+def test_folder_drop_offers_a_healthy_reference_and_remembers_it(qtbot, window, media, tmp_path, settings):
+    card = tmp_path / "DCIM"
+    broken = _copy([media.broken_a], card)
+    healthy = _copy([media.reference], card)[0]
+
+    assert drop(window.drop_area, [card])  # a folder: the broken file is queued, the healthy one is not
+    qtbot.waitUntil(lambda: window.reference_slot.suggestion.isVisible(), timeout=60_000)
+    assert [it.path for it in window.model.items()] == broken
+    assert healthy.name in window.reference_slot.suggestion_text.text()
+    with qtbot.waitSignal(window.referenceChecked, timeout=60_000):
+        click(qtbot, window.reference_slot.use_suggestion)
+    assert window.reference_info.path == healthy and window.reference_info.usable
+    qtbot.waitUntil(lambda: window.manager.probes_pending() == 0, timeout=60_000)
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    assert statuses(window) == [Status.DONE]
+
+    # another window later: the reference used last time for this folder is filled in by itself
+    second = create_window(QApplication.instance(), ["mp4fix-gui"], Settings())
+    qtbot.addWidget(second)
+    more = _copy([media.broken_b], card)
+    with qtbot.waitSignal(second.referenceChecked, timeout=60_000):
+        second.add_paths(more)
+    assert second.reference_info.path == healthy
+    assert "Used last time for this folder." in second.reference_slot.status.text()
+    second.manager.wait(30_000)
+
+
+@needs_engine
+def test_cancel_one_file_mid_run_leaves_no_partial_output(qtbot, window, media, tmp_path):
+    work = tmp_path / "card"
+    broken = _copy([media.big], work)
+    set_reference_by_drop(qtbot, window, media.reference)
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.manager.probes_pending() == 0, timeout=60_000)
+
+    item = window.model.items()[0]
+    click(qtbot, window.repair_button)
+    qtbot.waitUntil(lambda: item.status is Status.RUNNING and item.stage not in ("", "diagnose"),
+                    timeout=REPAIR_TIMEOUT)
+    window.table.selectRow(0)
+    with qtbot.waitSignal(window.rowFinished, timeout=REPAIR_TIMEOUT) as blocker:
+        click(qtbot, window.details.cancel)
+    assert blocker.args == [item.id, Status.CANCELLED.value]
+    assert item.output is None
+    assert leftovers(work, broken) == set()  # no output, no temporary file
+    assert window.model.index(0, 2).data() == "Cancelled"
+    assert "Nothing was written" in window.details.sentence.text()
+    assert window.details.retry.isVisible()
+
+
+@needs_engine
+def test_cancel_all_stops_the_batch_cleanly(qtbot, window, media, tmp_path):
+    work = tmp_path / "card"
+    broken = _copy([media.big, media.broken_a, media.broken_b], work)
+    set_reference_by_drop(qtbot, window, media.reference)
+    assert drop(window.table, broken)  # the queue table takes drops too
+    wait_checked(qtbot, window, 3)
+    qtbot.waitUntil(lambda: window.manager.probes_pending() == 0, timeout=60_000)
+    click(qtbot, window.repair_button)
+    assert window.cancel_all_button.isVisible()
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.cancel_all_button)
+    for item in window.model.items():
+        assert item.status in (Status.CANCELLED, Status.DONE), item.status
+        if item.status is Status.CANCELLED:
+            assert item.output is None
+    done = {it.output.name for it in window.model.items() if it.status is Status.DONE}
+    assert leftovers(work, broken) == done  # only complete results, nothing half-written
+    assert window.model.items()[0].status is Status.CANCELLED  # the long one was cut short
+
+
+@needs_engine
+def test_a_broken_reference_shows_its_sentence(qtbot, window, media, tmp_path):
+    broken = _copy([media.broken_a], tmp_path / "card")
+    also_broken = _copy([media.broken_b], tmp_path / "ref")[0]
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    set_reference_by_drop(qtbot, window, also_broken)
+    assert not window.reference_info.usable
+    sentence = window.reference_slot.status.text()
+    assert "broken too" in sentence and "same camera" in sentence
+    assert window.reference_slot.status.isVisible()
+    click(qtbot, window.repair_button)
+    assert window.told == [window.reference_info.sentence]  # explained, nothing started
+    assert statuses(window) == [Status.READY]
+
+
+@needs_engine
+def test_a_reference_that_does_not_fit_warns_then_fails_with_the_cli_sentence(qtbot, window, media, tmp_path):
+    from mp4fix.errors import Mp4fixError
+    from mp4fix.repair import plan
+
+    work = tmp_path / "card"
+    broken = _copy([media.broken_a], work)
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    set_reference_by_drop(qtbot, window, media.other_settings)
+    with pytest.raises(Mp4fixError) as cli:
+        plan(broken[0], media.other_settings)
+    expected = str(cli.value)
+    qtbot.waitUntil(lambda: window.reference_slot.fit.isVisible(), timeout=60_000)
+    assert expected in window.reference_slot.fit.text()
+
+    window.answer = False  # "Cancel" in the warning
+    click(qtbot, window.repair_button)
+    assert len(window.asked) == 1 and expected in window.asked[0]
+    assert statuses(window) == [Status.READY]
+
+    window.answer = True  # "Repair anyway": the engine refuses with the same sentence as the CLI
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    item = window.model.items()[0]
+    assert item.status is Status.FAILED
+    assert item.error == expected
+    window.table.selectRow(0)
+    assert window.details.sentence.text() == expected
+    assert window.details.details.isVisible()  # the "details" expander holds the log
+    assert not window.details.details.log.isVisible()
+    click(qtbot, window.details.details.toggle)
+    assert window.details.details.log.isVisible()
+    assert leftovers(work, broken) == set()
+
+
+@needs_engine
+def test_the_window_stays_responsive_during_a_long_repair(qtbot, window, media, tmp_path):
+    broken = _copy([media.big], tmp_path / "card")
+    set_reference_by_drop(qtbot, window, media.reference)
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.manager.probes_pending() == 0, timeout=60_000)
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    progress_seen: list[float] = []
+    window.manager.progress.connect(lambda job_id, f, stage, msg: progress_seen.append(f))
+    span = {}
+    window.manager.started.connect(lambda job_id: span.setdefault("start", time.monotonic()))
+    window.manager.ended.connect(lambda job_id: span.setdefault("end", time.monotonic()))
+
+    timer.start()
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    timer.stop()
+
+    assert window.model.items()[0].status is Status.DONE
+    start, end = span["start"], span["end"]
+    during = [t for t in ticks if start <= t <= end]
+    duration = end - start
+    assert duration > 0.3, "the repair was too short to say anything"
+    gaps = [b - a for a, b in zip([start] + during, during + [end])]
+    # the event loop ran all along: timer ticks kept coming, never a pause a person would notice
+    assert max(gaps) < 0.5, f"the UI thread froze for {max(gaps):.2f} s during a {duration:.2f} s repair"
+    assert len(during) >= duration / 0.1, (len(during), duration)
+    assert len(set(progress_seen)) > 3  # the progress bar moved
+
+
+@needs_engine
+@pytest.mark.parametrize("answer", [True, False])
+def test_closing_during_a_repair_asks_then_cancels_cleanly(qtbot, window, media, tmp_path, answer):
+    work = tmp_path / "card"
+    broken = _copy([media.big], work)
+    set_reference_by_drop(qtbot, window, media.reference)
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.manager.probes_pending() == 0, timeout=60_000)
+    click(qtbot, window.repair_button)
+    item = window.model.items()[0]
+    qtbot.waitUntil(lambda: item.status is Status.RUNNING, timeout=REPAIR_TIMEOUT)
+
+    window.answer = answer
+    window.close()
+    assert len(window.asked) == 1 and "still being repaired" in window.asked[0]
+    if answer:  # stop and close: the window closes itself once the worker has stopped
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=REPAIR_TIMEOUT)
+        assert not window.manager.busy()
+        assert item.status is Status.CANCELLED
+        assert leftovers(work, broken) == set()
+    else:  # keep repairing: the window stays, the repair finishes
+        assert window.isVisible()
+        qtbot.waitUntil(lambda: item.status.finished, timeout=REPAIR_TIMEOUT)
+        assert item.status is Status.DONE
+        assert item.output.is_file()
+
+
+def test_files_from_the_command_line_and_open_events_are_queued(qtbot, settings, tmp_path):
+    a = tmp_path / "one.mp4"
+    b = tmp_path / "two.MOV"
+    a.write_bytes(b"\0\0\0\x08free")
+    b.write_bytes(b"\0\0\0\x08free")
+    app = QApplication.instance()
+    opener = FileOpenFilter()
+    early = tmp_path / "early.mp4"
+    early.write_bytes(b"\0\0\0\x08free")
+    app.installEventFilter(opener)
+    try:
+        QApplication.sendEvent(app, QFileOpenEvent(str(early)))  # macOS, before the window exists
+        w = create_window(app, ["mp4fix-gui", str(a)], settings, opener=opener)
+        qtbot.addWidget(w)
+        assert [it.path for it in w.model.items()] == [a, early]
+        QApplication.sendEvent(app, QFileOpenEvent(str(b)))  # dropped on the Dock icon later
+        assert [it.path for it in w.model.items()] == [a, early, b]
+        wait_checked(qtbot, w, 3)
+        assert all(it.status is Status.UNUSABLE for it in w.model.items())
+        assert w.model.items()[0].error  # a plain sentence, not a traceback
+    finally:
+        app.removeEventFilter(opener)
+    w.manager.wait(10_000)
+
+
+def test_keyboard_only(qtbot, window, tmp_path, monkeypatch):
+    """Every action has a key: the drop area opens the file chooser with Enter, Ctrl+R repairs."""
+    chosen = []
+    monkeypatch.setattr(window, "browse_files", lambda: chosen.append(True))
+    window.drop_area.addFilesRequested.disconnect()
+    window.drop_area.addFilesRequested.connect(window.browse_files)
+    window.drop_area.setFocus()
+    qtbot.keyClick(window.drop_area, Qt.Key.Key_Return)
+    assert chosen == [True]
+    assert window.repair_action.shortcut().toString() == "Ctrl+R"
+    assert not window.add_action.shortcut().isEmpty()  # Ctrl+O / Cmd+O
+    for w in (window.drop_area, window.table, window.reference_slot.browse, window.repair_button):
+        assert w.focusPolicy() != Qt.FocusPolicy.NoFocus
+        assert w.accessibleName() or w.text()
