@@ -1145,8 +1145,13 @@ class AvcMatcher(Matcher):
             last = min(e, end - ls)
             if last <= b:
                 break
-            hdr = arr[b + ls:last + ls]
-            idx = np.flatnonzero(_START_LUT[hdr]).astype(np.int64) + b
+            top_max = (end - b) >> (8 * (ls - 1))  # the length's first byte can be no more than this
+            if ls > 1 and top_max < 64:
+                # first cut on the length's top byte (one cheap compare), then the NAL header byte
+                idx = np.flatnonzero(arr[b:last] <= top_max).astype(np.int64) + b
+                idx = idx[_START_LUT[arr[idx + ls]]]
+            else:
+                idx = np.flatnonzero(_START_LUT[arr[b + ls:last + ls]]).astype(np.int64) + b
             if idx.size:
                 length = np.zeros(idx.size, dtype=np.int64)
                 for k in range(ls):
