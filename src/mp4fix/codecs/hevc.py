@@ -40,6 +40,11 @@ VCL_TYPES = frozenset(range(0, 10)) | frozenset(range(16, 22))
 PREFIX_TYPES = frozenset({VPS_NUT, SPS_NUT, PPS_NUT, PREFIX_SEI, 41, 42, 43, 44}) | frozenset(range(48, 56))
 #: non-VCL types that may only follow the first VCL NAL unit of their access unit (EOS/EOB apart)
 SUFFIX_TYPES = frozenset({SUFFIX_SEI, FD_NUT, 45, 46, 47}) | frozenset(range(56, 64))
+#: reserved / unspecified suffix types: their payload cannot be checked, so after a picture they are taken only
+#: when the reference showed them (Dolby Vision RPU and enhancement layer use 62 and 63)
+UNCHECKED_SUFFIX = frozenset({45, 46, 47}) | frozenset(range(56, 64))
+#: NAL unit types taken from layers other than the base layer (with the types the reference showed)
+OTHER_LAYER_TYPES = VCL_TYPES | frozenset(range(VPS_NUT, SUFFIX_SEI + 1)) | frozenset(range(48, 56))
 #: types that can be the first NAL unit of an access unit (VCL ones only with first_slice_segment_in_pic_flag)
 START_TYPES = PREFIX_TYPES | {AUD_NUT} | VCL_TYPES
 
@@ -52,6 +57,7 @@ KEYFRAME_RULES = ("irap", "idr", "intra")
 
 _HEADER_PREFIX = 96  # bytes of a slice NAL unit unescaped for its header first (all of it when short)
 _CACHE_LIMIT = 512  # parsed parameter sets remembered by their bytes
+_CANDIDATE_BLOCK = 1 << 22  # bytes examined at once by ``candidates`` (bounds its memory)
 
 
 def _ceil_log2(x: int) -> int:
@@ -92,6 +98,14 @@ class Sps:
                  "max_num_reorder", "log2_min_cb", "log2_ctb", "pic_width_ctbs", "pic_height_ctbs",
                  "pic_size_ctbs", "address_bits", "sao", "st_rps", "long_term", "lt_used", "temporal_mvp",
                  "mv_res_ctrl", "curr_pic_ref")
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height after the conformance window (7.4.3.2.1)."""
+        sub_w = 2 if self.chroma_array_type in (1, 2) else 1
+        sub_h = 2 if self.chroma_array_type == 1 else 1
+        left, right, top, bottom = self.conf_window
+        return self.width - sub_w * (left + right), self.height - sub_h * (top + bottom)
 
 
 class Pps:
@@ -553,7 +567,10 @@ class HevcMatcher(Matcher):
             raise MismatchError("The reference's HEVC decoder configuration (hvcC) does not parse.",
                                 detail=str(exc)) from exc
         # nuh_layer_id > 0 only in layered streams (SHVC, MV-HEVC): otherwise it marks bytes as foreign
-        self._layered = "lhvC" in track.config or any(v.max_layers > 1 for v in self._vps.values())
+        self._max_layer = max([v.max_layers - 1 for v in self._vps.values()] + [0])
+        if "lhvC" in track.config:
+            self._max_layer = max(self._max_layer, 1)
+        self._extra_types: set[int] = set(self._hvcc_types & UNCHECKED_SUFFIX)
         self.keyframe_rule = "irap"
 
     # -- configuration ------------------------------------------------------------------------------------
@@ -582,8 +599,10 @@ class HevcMatcher(Matcher):
         if self.length_size == 3:
             raise ValueError("lengthSizeMinusOne = 2 is not allowed")
         pos = 23
+        self._hvcc_types: set[int] = set()
         for _ in range(rec[22]):
             nal_type = rec[pos] & 0x3F
+            self._hvcc_types.add(nal_type)
             count = int.from_bytes(rec[pos + 1:pos + 3], "big")
             pos += 3
             for _ in range(count):
@@ -657,7 +676,9 @@ class HevcMatcher(Matcher):
                 break
             if layer:
                 # other layers of a layered stream ride along in the access unit; they never open one
-                if not self._layered or layer == 63 or eos or (t < 32 and pic is None):
+                if layer > self._max_layer or eos or (t < 32 and pic is None):
+                    break
+                if t not in OTHER_LAYER_TYPES and t not in self._extra_types:
                     break
                 p = nxt
                 continue
@@ -703,6 +724,8 @@ class HevcMatcher(Matcher):
                 break  # suffix NAL units only follow the picture's slices
             elif t in SUFFIX_TYPES:
                 if t == SUFFIX_SEI and not self._sei_ok(data, body, n):
+                    break
+                if t in UNCHECKED_SUFFIX and t not in self._extra_types:
                     break
                 if t == FD_NUT and (data[nxt - 1] != 0x80 or bytes(data[body + 2:nxt - 1]).strip(b"\xff")):
                     break
@@ -756,10 +779,10 @@ class HevcMatcher(Matcher):
             rbsp = unescape_rbsp(bytes(data[body + 2:body + limit]))
             try:
                 return self._slice_header(BitReader(rbsp), len(rbsp), limit == n, t, tid, sps_map, pps_map, pic)
-            except BitstreamError as exc:
-                if limit == n or "past the end" not in str(exc):
+            except BitstreamError:
+                if limit == n:
                     return None
-                limit = n
+                limit = n  # the header may be longer than the bytes looked at: look at all of them
 
     def _slice_header(self, r: BitReader, size: int, whole: bool, t: int, tid: int, sps_map: dict,
                       pps_map: dict, pic: _Picture | None) -> _Picture | None:
@@ -985,8 +1008,8 @@ class HevcMatcher(Matcher):
             if table.get(key) is not ps:
                 table[key] = ps
                 changed = True
-                if t == VPS_NUT and ps.max_layers > 1:
-                    self._layered = True
+                if t == VPS_NUT:
+                    self._max_layer = max(self._max_layer, ps.max_layers - 1)
         info.params = None  # the sets live on in the matcher; keep the per-sample facts small
         return changed
 
@@ -1005,7 +1028,7 @@ class HevcMatcher(Matcher):
         start = max(int(start), 0)
         end = min(int(end), limit - ls - 2)
         out = []
-        block = 1 << 22
+        block = _CANDIDATE_BLOCK
         for b0 in range(start, end, block):
             b1 = min(b0 + block, end)
             h0 = arr[b0 + ls:b1 + ls]
@@ -1094,6 +1117,27 @@ class HevcMatcher(Matcher):
             self.keyframe_rule = best
         return self.keyframe_rule
 
+    def learn_nal_types(self, data, offsets: np.ndarray, sizes: np.ndarray) -> set[int]:
+        """Allow the reserved / unspecified suffix NAL unit types the reference's samples contain.
+
+        Their payload cannot be checked, so a stream that never uses them does not accept them after a
+        picture (random bytes after an access unit would too easily pass for one).
+        """
+        ls = self.length_size
+        for off, size in zip(np.asarray(offsets).tolist(), np.asarray(sizes).tolist()):
+            p, end = off, off + size
+            while p + ls + 2 <= end:
+                n = read_length(data, p, ls)
+                if n < 2 or p + ls + n > end:
+                    break
+                t = (data[p + ls] >> 1) & 0x3F
+                if t in UNCHECKED_SUFFIX:
+                    self._extra_types.add(t)
+                if (data[p + ls] & 1) or data[p + ls + 1] >> 3:
+                    self._max_layer = max(self._max_layer, ((data[p + ls] & 1) << 5) | (data[p + ls + 1] >> 3))
+                p += ls + n
+        return set(self._extra_types)
+
     @staticmethod
     def _rule(rule: str, nal_type: int, intra: bool) -> bool:
         if rule == "idr":
@@ -1107,6 +1151,7 @@ class HevcMatcher(Matcher):
 
         When these are all the track's samples, the keyframe rule is learned from its stss on the way.
         """
+        self.learn_nal_types(data, offsets, sizes)
         good = 0
         matches: list[SampleMatch | None] = []
         for off, size in zip(np.asarray(offsets).tolist(), np.asarray(sizes).tolist()):
