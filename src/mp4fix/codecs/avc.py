@@ -683,7 +683,7 @@ class AvcAccessUnit:
     """``SampleMatch.info`` of an H.264 sample: its primary picture(s) and what timing needs of them."""
 
     pictures: list[SliceHeader]  # the first slice of each primary coded picture (two for a field pair)
-    intra: bool  # every primary slice is I or SI
+    intra: bool  # every primary slice of the (first) picture is I or SI
     recovery_point: bool  # a recovery point SEI message precedes the picture
     slices: int = 1  # primary coded slices (all pictures of the sample)
     sps_updates: dict[int, SPS] | None = None  # in-band parameter sets this access unit carries
@@ -910,19 +910,21 @@ class AvcMatcher(Matcher):
 
     # -- parameter sets met in the stream --
 
-    def _in_band_sps(self, raw: bytes) -> SPS:
+    def _memo(self, raw: bytes, parse) -> Any:
+        """Parse an in-band parameter set once: a pure memo, it never changes what match() answers."""
         hit = self._ps_cache.get(raw)
         if hit is None:
-            hit = parse_sps(raw)
-            self._ps_cache[raw] = hit  # a pure memo: it does not change what match() answers
-        return hit
-
-    def _in_band_pps(self, raw: bytes, sps_map: dict[int, SPS]) -> PPS:
-        hit = self._ps_cache.get(raw)
-        if hit is None:
-            hit = parse_pps(raw, sps_map)
+            hit = parse()
+            if len(self._ps_cache) >= 64:  # bounded: scanning junk can meet many parameter-set look-alikes
+                self._ps_cache.clear()
             self._ps_cache[raw] = hit
         return hit
+
+    def _in_band_sps(self, raw: bytes) -> SPS:
+        return self._memo(raw, lambda: parse_sps(raw))
+
+    def _in_band_pps(self, raw: bytes, sps_map: dict[int, SPS]) -> PPS:
+        return self._memo(raw, lambda: parse_pps(raw, sps_map))
 
     def _slice_head(self, data, start: int, stop: int, nal_type: int, ref_idc: int, sps_map, pps_map):
         """Head of the slice header whose NAL payload (after the header byte) is data[start:stop].
@@ -1012,7 +1014,8 @@ class AvcMatcher(Matcher):
                     seen_mbs.clear()
                 if sh.redundant_pic_cnt == 0:
                     seen_mbs.add((sh.colour_plane_id, sh.first_mb))
-                    intra = intra and sh.intra
+                    if len(pictures) == 1:  # an I frame coded as fields may code its second field as P
+                        intra = intra and sh.intra
                     slices += 1
                 pending_prefix = -1
             elif t in AU_START_TYPES:
