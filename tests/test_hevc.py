@@ -657,6 +657,10 @@ def test_unspecified_suffix_types_only_when_the_reference_has_them(media):
     assert matcher.match(data, 0, len(data)).size == len(packets[0]) + len(rpu)
     # but never before the picture, and never as the start of an access unit
     assert matcher.match(rpu + packets[1], 0, len(rpu) + len(packets[1])) is None
+    # a Dolby Vision configuration box says so without looking at samples
+    track = _track(stream.hvcc, fourcc="dvh1")
+    track.config["dvvC"] = bytes(24)
+    assert HevcMatcher(track).match(data, 0, len(data)).size == len(packets[0]) + len(rpu)
 
 
 def test_other_layers_ride_along_only_in_layered_streams(media):

@@ -571,6 +571,8 @@ class HevcMatcher(Matcher):
         if "lhvC" in track.config:
             self._max_layer = max(self._max_layer, 1)
         self._extra_types: set[int] = set(self._hvcc_types & UNCHECKED_SUFFIX)
+        if any(box in track.config for box in ("dvcC", "dvvC", "dvwC")):
+            self._extra_types |= {62, 63}  # Dolby Vision: RPU (62) and enhancement-layer (63) NAL units
         self.keyframe_rule = "irap"
 
     # -- configuration ------------------------------------------------------------------------------------
@@ -1029,15 +1031,17 @@ class HevcMatcher(Matcher):
         end = min(int(end), limit - ls - 2)
         out = []
         block = _CANDIDATE_BLOCK
+        top_max = (limit >> (8 * (ls - 1))) if ls > 1 else 255  # largest first byte of a length that fits
         for b0 in range(start, end, block):
             b1 = min(b0 + block, end)
-            h0 = arr[b0 + ls:b1 + ls]
-            h1 = arr[b0 + ls + 1:b1 + ls + 1]
-            ok = _START_BYTE0[h0] & ((h1 - np.uint8(1)) < 7)
-            idx = np.flatnonzero(ok)
-            if idx.size == 0:
+            # narrowest test first: the second header byte is 1..7 (nuh_layer_id 0, TemporalId + 1 not 0)
+            p = np.flatnonzero((arr[b0 + ls + 1:b1 + ls + 1] - np.uint8(1)) < 7) + b0
+            if ls > 1 and top_max < 255:
+                p = p[arr[p] <= top_max]
+            p = p[_START_BYTE0[arr[p + ls]]]
+            if p.size == 0:
                 continue
-            p = idx.astype(np.int64) + b0
+            p = p.astype(np.int64)
             length = np.zeros(p.size, dtype=np.int64)
             for k in range(ls):
                 length = (length << 8) | arr[p + k]
