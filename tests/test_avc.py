@@ -708,8 +708,9 @@ def test_match_never_changes_state(media):
     r = other.match(s.data, 0, len(s.data))
     assert r is not None and r.info.sps_updates
     assert other.sps == sps_before and other.pps == pps_before
-    other.accept(r)
+    assert other.accept(r)  # a different SPS: the parsing state changed
     assert other.sps[0] is r.info.sps_updates[0]
+    assert not other.accept(r)  # the same again changes nothing
     assert m.match(s.data, 0, len(s.data)).size == s.packets[0].size
 
 

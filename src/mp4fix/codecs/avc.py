@@ -1127,14 +1127,21 @@ class AvcMatcher(Matcher):
         except BitstreamError:
             return False
 
-    def accept(self, match: SampleMatch) -> None:
+    def accept(self, match: SampleMatch) -> bool:
+        """Adopt the in-band parameter sets of a kept sample; True when one differs from what was known."""
         au = match.info
         if not isinstance(au, AvcAccessUnit):
-            return
-        if au.sps_updates:
-            self.sps = {**self.sps, **au.sps_updates}
-        if au.pps_updates:
-            self.pps = {**self.pps, **au.pps_updates}
+            return False
+        changed = False
+        for name, updates in (("sps", au.sps_updates), ("pps", au.pps_updates)):
+            if not updates:
+                continue
+            known = getattr(self, name)
+            new = {k: v for k, v in updates.items() if k not in known or known[k].raw != v.raw}
+            if new:
+                setattr(self, name, {**known, **new})
+                changed = True
+        return changed
 
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         ls = self.length_size
