@@ -27,7 +27,6 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator, Sequence
 
 __all__ = [
@@ -448,12 +447,13 @@ def audio_specific_config(esds_payload: bytes) -> bytes:
 # --- ffmpeg as an oracle --------------------------------------------------------------------------
 
 
-def ff_packets(path: str | os.PathLike, *, ignore_editlist: bool = True) -> dict[int, list]:
-    """ffmpeg's packets per stream index (``mp4fix.fftools.packets``); raw sample-table times by default."""
+def ff_packets(path: str | os.PathLike, *, ignore_editlist: bool = True, parse: bool = False) -> dict[int, list]:
+    """ffmpeg's packets per stream index (``mp4fix.fftools.packets``). By default the pure container view:
+    raw sample-table times (no edit list) and key flags from stss (no codec parser)."""
     from mp4fix.fftools import packets
 
     out: dict[int, list] = {}
-    for pkt in packets(path, ignore_editlist=ignore_editlist):
+    for pkt in packets(path, ignore_editlist=ignore_editlist, parse=parse):
         out.setdefault(pkt.stream, []).append(pkt)
     return out
 

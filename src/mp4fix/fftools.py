@@ -798,16 +798,20 @@ def parse_framecrc(text: str) -> list[Packet]:
     return out
 
 
-def packets(path: str | os.PathLike, *, ignore_editlist: bool = False, timeout: float = LIST_TIMEOUT,
-            exe: str | None = None) -> list[Packet]:
+def packets(path: str | os.PathLike, *, ignore_editlist: bool = False, parse: bool = True,
+            timeout: float = LIST_TIMEOUT, exe: str | None = None) -> list[Packet]:
     """Every packet of every stream, without decoding, in the order ffmpeg's muxer interleaves them.
 
     Timestamps are the demuxer's in each stream's time base (``-copyts``: not shifted). With
     ``ignore_editlist`` the mov demuxer ignores ``elst``, so dts/pts are the raw sample-table times
-    (dts from 0, pts = dts + ctts) and no packet is marked discard.
+    (dts from 0, pts = dts + ctts) and no packet is marked discard. ``parse=False`` turns ffmpeg's codec
+    parsers off (``-fflags +noparse+nofillin``): key flags are then exactly the container's (stss); with
+    parsers on, the H.264 parser also flags non-IDR I-frames as key.
     """
     name = os.path.basename(os.fspath(path))
     pre = ["-ignore_editlist", "1"] if ignore_editlist else []
+    if not parse:
+        pre += ["-fflags", "+noparse+nofillin"]
     res = run(["-v", "error"] + pre + ["-i", _input(path), "-map", "0", "-c", "copy", "-copyts", "-f", "framecrc",
                                         "-"], exe=exe, timeout=timeout, what=f"listing the packets of {name}")
     return parse_framecrc(res.stdout.decode("utf-8", "replace"))
