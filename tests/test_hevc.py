@@ -681,3 +681,33 @@ def test_other_layers_ride_along_only_in_layered_streams(media):
     layer2 = _nal(1, slice_nal, layer=2)
     data = packets[1] + layer2
     assert layered.match(data, 0, len(data)).size == len(packets[1])
+
+
+def test_layered_picture_after_a_base_layer_sei_stays_in_the_access_unit(media):
+    stream = _get(media, "x265_default")
+    packets = _packets(stream)
+    nals = _nal_units(packets[1])
+    slice_nal = packets[1][nals[0][0] + 6:nals[0][0] + nals[0][1]]
+    track = _track(stream.hvcc)
+    track.config["lhvC"] = b"\x01"
+    matcher = HevcMatcher(track)
+    au = packets[1] + PREFIX_SEI + _nal(1, slice_nal, layer=1)
+    data = au + packets[2]
+    assert matcher.match(data, 0, len(data)).size == len(au)
+
+
+def test_trailing_zero_bytes_inside_nal_units_are_tolerated(media):
+    """Some converters leave Annex B trailing_zero_8bits inside the NAL unit: slices and SEI still check out."""
+    stream = _get(media, "kvazaar")
+    out = bytearray()
+    first = stream.data[:stream.sizes[0]]
+    for off, total, _ in _nal_units(first):
+        body = first[off + 4:off + total] + b"\x00\x00"
+        out += len(body).to_bytes(4, "big") + body
+    data = bytes(out) + stream.data[stream.sizes[0]:]
+    matcher = HevcMatcher(_track(_strip_arrays(stream.hvcc)))
+    matcher._known_sei.clear()
+    assert matcher.match(data, 0, len(data)) is None  # no parameter sets at all
+    matcher = HevcMatcher(_track(stream.hvcc))
+    matcher._known_sei.clear()
+    assert matcher.match(data, 0, len(data)).size == len(out)

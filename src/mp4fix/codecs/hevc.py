@@ -674,14 +674,16 @@ class HevcMatcher(Matcher):
             t = h0 >> 1
             layer = ((h0 & 1) << 5) | (h1 >> 3)
             tid = (h1 & 7) - 1
-            if h0 & 0x80 or tid < 0 or data[nxt - 1] == 0:
+            if h0 & 0x80 or tid < 0:
                 break
             if layer:
                 # other layers of a layered stream ride along in the access unit; they never open one
                 if layer > self._max_layer or eos or (t < 32 and pic is None):
                     break
-                if t not in OTHER_LAYER_TYPES and t not in self._extra_types:
-                    break
+                if t not in OTHER_LAYER_TYPES and t not in self._extra_types or data[nxt - 1] == 0:
+                    break  # (the last byte of a NAL unit is never 0: all there is to check here)
+                if t < 32:
+                    pending = -1  # a picture of another layer belongs to the access unit being read
                 p = nxt
                 continue
             if t < 32:  # VCL
@@ -706,7 +708,10 @@ class HevcMatcher(Matcher):
                 if t == PREFIX_SEI:
                     if not self._sei_ok(data, body, n):
                         break
-                elif t <= PPS_NUT:
+                elif t > PPS_NUT:
+                    if data[nxt - 1] == 0:  # reserved / unspecified: only the last byte can be checked
+                        break
+                else:
                     ps = self._parse_ps(data[body:nxt], t)
                     if ps is None or (t != PPS_NUT and tid != 0):
                         break
@@ -727,7 +732,7 @@ class HevcMatcher(Matcher):
             elif t in SUFFIX_TYPES:
                 if t == SUFFIX_SEI and not self._sei_ok(data, body, n):
                     break
-                if t in UNCHECKED_SUFFIX and t not in self._extra_types:
+                if t in UNCHECKED_SUFFIX and (t not in self._extra_types or data[nxt - 1] == 0):
                     break
                 if t == FD_NUT and (data[nxt - 1] != 0x80 or bytes(data[body + 2:nxt - 1]).strip(b"\xff")):
                     break
@@ -770,8 +775,8 @@ class HevcMatcher(Matcher):
             i += value
             if i >= size:
                 return False
-            if i == size - 1:
-                return rbsp[i] == 0x80
+            if rbsp[i] == 0x80 and not rbsp[i + 1:].strip(b"\x00"):
+                return True  # rbsp_trailing_bits (zero bytes after them are tolerated)
 
     def _slice(self, data, body: int, n: int, t: int, tid: int, sps_map: dict, pps_map: dict,
                pic: _Picture | None) -> _Picture | None:
