@@ -711,3 +711,23 @@ def test_trailing_zero_bytes_inside_nal_units_are_tolerated(media):
     matcher = HevcMatcher(_track(stream.hvcc))
     matcher._known_sei.clear()
     assert matcher.match(data, 0, len(data)).size == len(out)
+
+
+def test_fast_exp_golomb_matches_the_shared_reader():
+    from mp4fix.bitreader import BitReader
+    from mp4fix.errors import BitstreamError
+
+    rng = random.Random(5)
+    for _ in range(5000):
+        data = bytes(rng.choice([0, 0, 1, 2, 0x80, 0xFF, rng.randrange(256)]) for _ in range(rng.randrange(9)))
+        a, b = BitReader(data), BitReader(data)
+        a.pos = b.pos = rng.randrange(8 * len(data) + 1)
+        try:
+            want = a.ue()
+        except BitstreamError:
+            want = "error"
+        try:
+            got = hevc_mod._ue(b)
+        except BitstreamError:
+            got = "error"
+        assert got == want and (want == "error" or a.pos == b.pos), (data, a.pos)

@@ -68,6 +68,19 @@ def _fail(what: str):
     raise BitstreamError(what)
 
 
+def _ue(r: BitReader) -> int:
+    """ue(v) (9.2) with one look at the next 32 bits: the value and errors of ``BitReader.ue``, no bit loop."""
+    v = r.peek(32)
+    if v == 0:
+        return r.ue()  # 32 leading zeros or the end of the data: the reader says which
+    return r.read(2 * (32 - v.bit_length()) + 1) - 1
+
+
+def _se(r: BitReader) -> int:
+    k = _ue(r)
+    return (k + 1) // 2 if k & 1 else -(k // 2)
+
+
 # --- parameter sets ---------------------------------------------------------------------------------------
 
 
@@ -141,25 +154,25 @@ def _scaling_list_data(r: BitReader) -> None:
     for size_id in range(4):
         for _ in range(0, 6, 3 if size_id == 3 else 1):
             if not r.read_bit():  # scaling_list_pred_mode_flag
-                if r.ue() > 5:  # scaling_list_pred_matrix_id_delta
+                if _ue(r) > 5:  # scaling_list_pred_matrix_id_delta
                     _fail("scaling_list_pred_matrix_id_delta")
             else:
                 if size_id > 1:
-                    r.se()  # scaling_list_dc_coef_minus8
+                    _se(r)  # scaling_list_dc_coef_minus8
                 for _ in range(min(64, 1 << (4 + (size_id << 1)))):
-                    r.se()  # scaling_list_delta_coef
+                    _se(r)  # scaling_list_delta_coef
 
 
 def _st_ref_pic_set(r: BitReader, idx: int, num_sets: int, sets: list[Rps], max_pics: int) -> Rps:
     """st_ref_pic_set(stRpsIdx) (7.3.7) and its derivation (7.4.8), including inter-RPS prediction."""
     inter = r.read_bit() if idx != 0 else 0
     if inter:
-        delta_idx = r.ue() + 1 if idx == num_sets else 1
+        delta_idx = _ue(r) + 1 if idx == num_sets else 1
         ref_idx = idx - delta_idx
         if ref_idx < 0:
             _fail("delta_idx_minus1")
         sign = r.read_bit()
-        abs_delta = r.ue() + 1
+        abs_delta = _ue(r) + 1
         if abs_delta > 1 << 15:
             _fail("abs_delta_rps_minus1")
         delta_rps = -abs_delta if sign else abs_delta
@@ -193,17 +206,17 @@ def _st_ref_pic_set(r: BitReader, idx: int, num_sets: int, sets: list[Rps], max_
             if d > 0 and use_delta[n0 + j]:
                 s1.append((d, used[n0 + j]))
     else:
-        num_negative = r.ue()
-        num_positive = r.ue()
+        num_negative = _ue(r)
+        num_positive = _ue(r)
         if num_negative > max_pics or num_positive > max_pics - num_negative:
             _fail("num_negative_pics/num_positive_pics")
         s0, s1, poc = [], [], 0
         for _ in range(num_negative):
-            poc -= r.ue() + 1
+            poc -= _ue(r) + 1
             s0.append((poc, r.read_bit()))
         poc = 0
         for _ in range(num_positive):
-            poc += r.ue() + 1
+            poc += _ue(r) + 1
             s1.append((poc, r.read_bit()))
     if len(s0) + len(s1) > max_pics:
         _fail("reference picture set larger than the decoded picture buffer")
@@ -228,22 +241,22 @@ def _hrd_parameters(r: BitReader, common: bool, max_sub_layers_minus1: int) -> N
         fixed_within_cvs = 1 if fixed_general else r.read_bit()
         low_delay = 0
         if fixed_within_cvs:
-            r.ue()  # elemental_duration_in_tc_minus1
+            _ue(r)  # elemental_duration_in_tc_minus1
         else:
             low_delay = r.read_bit()
         cpb_cnt = 1
         if not low_delay:
-            cpb_cnt = r.ue() + 1
+            cpb_cnt = _ue(r) + 1
             if cpb_cnt > 32:
                 _fail("cpb_cnt_minus1")
         for present in (nal, vcl):
             if present:
                 for _ in range(cpb_cnt):
-                    r.ue()
-                    r.ue()
+                    _ue(r)
+                    _ue(r)
                     if sub_pic:
-                        r.ue()
-                        r.ue()
+                        _ue(r)
+                        _ue(r)
                     r.skip(1)
 
 
@@ -259,22 +272,22 @@ def _vui_parameters(r: BitReader, max_sub_layers_minus1: int) -> None:
         if r.read_bit():
             r.skip(24)
     if r.read_bit():  # chroma_loc_info_present_flag
-        r.ue()
-        r.ue()
+        _ue(r)
+        _ue(r)
     r.skip(3)  # neutral_chroma_indication, field_seq, frame_field_info_present
     if r.read_bit():  # default_display_window_flag
         for _ in range(4):
-            r.ue()
+            _ue(r)
     if r.read_bit():  # vui_timing_info_present_flag
         r.skip(64)
         if r.read_bit():
-            r.ue()
+            _ue(r)
         if r.read_bit():
             _hrd_parameters(r, True, max_sub_layers_minus1)
     if r.read_bit():  # bitstream_restriction_flag
         r.skip(3)
         for _ in range(5):
-            r.ue()
+            _ue(r)
 
 
 def parse_vps(rbsp: bytes) -> Vps:
@@ -301,32 +314,32 @@ def parse_sps(rbsp: bytes) -> Sps:
     s.max_sub_layers = max_sub_minus1 + 1
     r.skip(1)
     s.profile_idc, s.level_idc = _profile_tier_level(r, max_sub_minus1)
-    s.sps_id = r.ue()
-    s.chroma_format_idc = r.ue()
+    s.sps_id = _ue(r)
+    s.chroma_format_idc = _ue(r)
     if s.sps_id > 15 or s.chroma_format_idc > 3:
         _fail("sps_seq_parameter_set_id/chroma_format_idc")
     s.separate_colour_plane = r.read_bit() if s.chroma_format_idc == 3 else 0
     s.chroma_array_type = 0 if s.separate_colour_plane else s.chroma_format_idc
-    s.width, s.height = r.ue(), r.ue()
-    s.conf_window = (r.ue(), r.ue(), r.ue(), r.ue()) if r.read_bit() else (0, 0, 0, 0)
-    s.bit_depth_luma, s.bit_depth_chroma = r.ue() + 8, r.ue() + 8
-    s.log2_max_poc_lsb = r.ue() + 4
+    s.width, s.height = _ue(r), _ue(r)
+    s.conf_window = (_ue(r), _ue(r), _ue(r), _ue(r)) if r.read_bit() else (0, 0, 0, 0)
+    s.bit_depth_luma, s.bit_depth_chroma = _ue(r) + 8, _ue(r) + 8
+    s.log2_max_poc_lsb = _ue(r) + 4
     if s.bit_depth_luma > 16 or s.bit_depth_chroma > 16 or s.log2_max_poc_lsb > 16:
         _fail("bit depth / log2_max_pic_order_cnt_lsb_minus4")
     ordering_info = r.read_bit()
     dec, reorder = [], []
     for _ in range(0 if ordering_info else max_sub_minus1, max_sub_minus1 + 1):
-        d, n = r.ue() + 1, r.ue()
-        r.ue()  # sps_max_latency_increase_plus1
+        d, n = _ue(r) + 1, _ue(r)
+        _ue(r)  # sps_max_latency_increase_plus1
         if d > 16 or n > d - 1:
             _fail("sps_max_dec_pic_buffering_minus1/sps_max_num_reorder_pics")
         dec.append(d)
         reorder.append(n)
     s.max_dec_pic_buffering, s.max_num_reorder = dec[-1], reorder[-1]
-    s.log2_min_cb = r.ue() + 3
-    s.log2_ctb = s.log2_min_cb + r.ue()
-    log2_min_tb = r.ue() + 2
-    log2_max_tb = log2_min_tb + r.ue()
+    s.log2_min_cb = _ue(r) + 3
+    s.log2_ctb = s.log2_min_cb + _ue(r)
+    log2_min_tb = _ue(r) + 2
+    log2_max_tb = log2_min_tb + _ue(r)
     if s.log2_ctb > 6 or log2_min_tb >= s.log2_min_cb or log2_max_tb > min(s.log2_ctb, 5):
         _fail("coding/transform block sizes")
     min_cb = 1 << s.log2_min_cb
@@ -337,18 +350,18 @@ def parse_sps(rbsp: bytes) -> Sps:
     s.pic_height_ctbs = -(-s.height // ctb)
     s.pic_size_ctbs = s.pic_width_ctbs * s.pic_height_ctbs
     s.address_bits = _ceil_log2(s.pic_size_ctbs)
-    r.ue()  # max_transform_hierarchy_depth_inter
-    r.ue()  # max_transform_hierarchy_depth_intra
+    _ue(r)  # max_transform_hierarchy_depth_inter
+    _ue(r)  # max_transform_hierarchy_depth_intra
     if r.read_bit() and r.read_bit():  # scaling_list_enabled_flag, sps_scaling_list_data_present_flag
         _scaling_list_data(r)
     r.skip(1)  # amp_enabled_flag
     s.sao = r.read_bit()
     if r.read_bit():  # pcm_enabled_flag
         r.skip(8)
-        r.ue()
-        r.ue()
+        _ue(r)
+        _ue(r)
         r.skip(1)
-    num_sets = r.ue()
+    num_sets = _ue(r)
     if num_sets > 64:
         _fail("num_short_term_ref_pic_sets")
     s.st_rps = []
@@ -357,7 +370,7 @@ def parse_sps(rbsp: bytes) -> Sps:
     s.long_term = r.read_bit()
     s.lt_used = []
     if s.long_term:
-        n = r.ue()
+        n = _ue(r)
         if n > 32:
             _fail("num_long_term_ref_pics_sps")
         for _ in range(n):
@@ -380,10 +393,10 @@ def parse_sps(rbsp: bytes) -> Sps:
             if scc and not ext_3d:
                 s.curr_pic_ref = r.read_bit()
                 if r.read_bit():  # palette_mode_enabled_flag
-                    r.ue()
-                    r.ue()
+                    _ue(r)
+                    _ue(r)
                     if r.read_bit():
-                        count = r.ue() + 1
+                        count = _ue(r) + 1
                         comps = 1 if s.chroma_format_idc == 0 else 3
                         for c in range(comps):
                             r.skip(count * (s.bit_depth_luma if c == 0 else s.bit_depth_chroma))
@@ -397,7 +410,7 @@ def parse_pps(rbsp: bytes) -> Pps:
     """pic_parameter_set_rbsp (7.3.2.3). ``rbsp`` starts after the NAL unit header."""
     r = BitReader(rbsp)
     p = Pps()
-    p.pps_id, p.sps_id = r.ue(), r.ue()
+    p.pps_id, p.sps_id = _ue(r), _ue(r)
     if p.pps_id > 63 or p.sps_id > 15:
         _fail("pps_pic_parameter_set_id/pps_seq_parameter_set_id")
     p.dependent_slices = r.read_bit()
@@ -405,16 +418,16 @@ def parse_pps(rbsp: bytes) -> Pps:
     p.extra_bits = r.read(3)
     r.skip(1)  # sign_data_hiding_enabled_flag
     p.cabac_init_present = r.read_bit()
-    p.l0_default, p.l1_default = r.ue(), r.ue()
-    p.init_qp = 26 + r.se()
+    p.l0_default, p.l1_default = _ue(r), _ue(r)
+    p.init_qp = 26 + _se(r)
     if p.l0_default > 14 or p.l1_default > 14 or not -38 <= p.init_qp <= 51:
         _fail("num_ref_idx_default_active/init_qp")
     r.skip(1)  # constrained_intra_pred_flag
     transform_skip = r.read_bit()
     if r.read_bit():  # cu_qp_delta_enabled_flag
-        if r.ue() > 3:
+        if _ue(r) > 3:
             _fail("diff_cu_qp_delta_depth")
-    cb, cr = r.se(), r.se()
+    cb, cr = _se(r), _se(r)
     if not (-12 <= cb <= 12 and -12 <= cr <= 12):
         _fail("pps_cb_qp_offset/pps_cr_qp_offset")
     p.slice_chroma_qp_offsets = r.read_bit()
@@ -423,12 +436,12 @@ def parse_pps(rbsp: bytes) -> Pps:
     p.tiles, p.entropy_sync = r.read_bit(), r.read_bit()
     p.tile_cols = p.tile_rows = 1
     if p.tiles:
-        p.tile_cols, p.tile_rows = r.ue() + 1, r.ue() + 1
+        p.tile_cols, p.tile_rows = _ue(r) + 1, _ue(r) + 1
         if p.tile_cols > 64 or p.tile_rows > 64:
             _fail("num_tile_columns/rows")
         if not r.read_bit():  # uniform_spacing_flag
             for _ in range(p.tile_cols - 1 + p.tile_rows - 1):
-                r.ue()
+                _ue(r)
         r.skip(1)  # loop_filter_across_tiles_enabled_flag
     p.loop_filter_across_slices = r.read_bit()
     p.deblocking_override = p.deblocking_disabled = 0
@@ -436,12 +449,12 @@ def parse_pps(rbsp: bytes) -> Pps:
         p.deblocking_override = r.read_bit()
         p.deblocking_disabled = r.read_bit()
         if not p.deblocking_disabled:
-            if not (-6 <= r.se() <= 6 and -6 <= r.se() <= 6):
+            if not (-6 <= _se(r) <= 6 and -6 <= _se(r) <= 6):
                 _fail("pps_beta_offset_div2/pps_tc_offset_div2")
     if r.read_bit():  # pps_scaling_list_data_present_flag
         _scaling_list_data(r)
     p.lists_mod = r.read_bit()
-    if r.ue() > 4:  # log2_parallel_merge_level_minus2
+    if _ue(r) > 4:  # log2_parallel_merge_level_minus2
         _fail("log2_parallel_merge_level_minus2")
     p.header_extension = r.read_bit()
     p.chroma_qp_offset_list = p.curr_pic_ref = p.slice_act_qp_offsets = 0
@@ -451,18 +464,18 @@ def parse_pps(rbsp: bytes) -> Pps:
         r.skip(4)
         if range_ext:
             if transform_skip:
-                r.ue()  # log2_max_transform_skip_block_size_minus2
+                _ue(r)  # log2_max_transform_skip_block_size_minus2
             r.skip(1)  # cross_component_prediction_enabled_flag
             p.chroma_qp_offset_list = r.read_bit()
             if p.chroma_qp_offset_list:
-                r.ue()
-                n = r.ue() + 1
+                _ue(r)
+                n = _ue(r) + 1
                 if n > 6:
                     _fail("chroma_qp_offset_list_len_minus1")
                 for _ in range(2 * n):
-                    r.se()
-            r.ue()
-            r.ue()
+                    _se(r)
+            _ue(r)
+            _ue(r)
         if scc:
             if multilayer or ext_3d:
                 p.complete = False  # the SCC fields sit behind extensions not parsed here
@@ -798,7 +811,7 @@ class HevcMatcher(Matcher):
         irap = 16 <= t <= 23
         if irap:
             r.skip(1)  # no_output_of_prior_pics_flag
-        pps_id = r.ue()
+        pps_id = _ue(r)
         pps = pps_map.get(pps_id)
         if pps is None:
             return None
@@ -825,7 +838,7 @@ class HevcMatcher(Matcher):
             pass  # everything up to the entry points is the independent segment's
         else:
             r.skip(pps.extra_bits)
-            slice_type = r.ue()
+            slice_type = _ue(r)
             if slice_type > 2 or (irap and slice_type != _I and not pps.curr_pic_ref):
                 return None
             output = r.read_bit() if pps.output_flag_present else 1
@@ -846,8 +859,8 @@ class HevcMatcher(Matcher):
                     rps = sps.st_rps[index]
                 num_pic_total = rps.num_used
                 if sps.long_term:
-                    num_lt_sps = r.ue() if sps.lt_used else 0
-                    num_lt_pics = r.ue()
+                    num_lt_sps = _ue(r) if sps.lt_used else 0
+                    num_lt_pics = _ue(r)
                     if num_lt_sps > len(sps.lt_used) or num_lt_sps + num_lt_pics > 32:
                         return None
                     lt_bits = _ceil_log2(len(sps.lt_used))
@@ -861,7 +874,7 @@ class HevcMatcher(Matcher):
                             r.skip(sps.log2_max_poc_lsb)
                             num_pic_total += r.read_bit()
                         if r.read_bit():  # delta_poc_msb_present_flag
-                            r.ue()
+                            _ue(r)
                 if sps.temporal_mvp:
                     tmvp = r.read_bit()
             else:
@@ -886,9 +899,9 @@ class HevcMatcher(Matcher):
                 is_b = slice_type == _B
                 l0, l1 = pps.l0_default, pps.l1_default
                 if r.read_bit():  # num_ref_idx_active_override_flag
-                    l0 = r.ue()
+                    l0 = _ue(r)
                     if is_b:
-                        l1 = r.ue()
+                        l1 = _ue(r)
                     if l0 > 14 or l1 > 14:
                         return None
                 if pps.lists_mod and num_pic_total > 1:
@@ -905,38 +918,38 @@ class HevcMatcher(Matcher):
                 if tmvp:
                     from_l0 = r.read_bit() if is_b else 1
                     if (from_l0 and l0 > 0) or (not from_l0 and l1 > 0):
-                        if r.ue() > (l0 if from_l0 else l1):
+                        if _ue(r) > (l0 if from_l0 else l1):
                             return None
                 if (pps.weighted_pred and not is_b) or (pps.weighted_bipred and is_b):
                     if pps.curr_pic_ref:  # which weights are coded depends on reference lists not built here
                         return self._commit(pic, t, tid, pps_id, pps, sps, address, intra, poc_lsb, output)
                     self._pred_weight_table(r, sps, l0, l1 if is_b else -1)
-                if r.ue() > 4:  # five_minus_max_num_merge_cand
+                if _ue(r) > 4:  # five_minus_max_num_merge_cand
                     return None
                 if sps.mv_res_ctrl == 2:
                     r.skip(1)
-            qp = pps.init_qp + r.se()
+            qp = pps.init_qp + _se(r)
             if not -6 * (sps.bit_depth_luma - 8) <= qp <= 51:
                 return None
             if pps.slice_chroma_qp_offsets:
-                if not (-12 <= r.se() <= 12 and -12 <= r.se() <= 12):
+                if not (-12 <= _se(r) <= 12 and -12 <= _se(r) <= 12):
                     return None
             if pps.slice_act_qp_offsets:
-                r.se()
-                r.se()
-                r.se()
+                _se(r)
+                _se(r)
+                _se(r)
             if pps.chroma_qp_offset_list:
                 r.skip(1)
             deblocking_disabled = pps.deblocking_disabled
             if pps.deblocking_override and r.read_bit():
                 deblocking_disabled = r.read_bit()
                 if not deblocking_disabled:
-                    if not (-6 <= r.se() <= 6 and -6 <= r.se() <= 6):
+                    if not (-6 <= _se(r) <= 6 and -6 <= _se(r) <= 6):
                         return None
             if pps.loop_filter_across_slices and (sao_luma or sao_chroma or not deblocking_disabled):
                 r.skip(1)
         if pps.tiles or pps.entropy_sync:
-            count = r.ue()
+            count = _ue(r)
             if pps.tiles and pps.entropy_sync:
                 most = pps.tile_cols * sps.pic_height_ctbs
             elif pps.tiles:
@@ -946,12 +959,12 @@ class HevcMatcher(Matcher):
             if count >= most:
                 return None
             if count:
-                bits = r.ue() + 1
+                bits = _ue(r) + 1
                 if bits > 32:
                     return None
                 r.skip(count * bits)
         if pps.header_extension:
-            length = r.ue()
+            length = _ue(r)
             if length > 256:
                 return None
             r.skip(8 * length)
@@ -980,11 +993,11 @@ class HevcMatcher(Matcher):
     @staticmethod
     def _pred_weight_table(r: BitReader, sps: Sps, l0: int, l1: int) -> None:
         """pred_weight_table() (7.3.6.3), skipped, for a single-layer stream without current-picture reference."""
-        if r.ue() > 7:
+        if _ue(r) > 7:
             _fail("luma_log2_weight_denom")
         chroma = sps.chroma_array_type != 0
         if chroma:
-            r.se()
+            _se(r)
         for lx in (l0, l1):
             if lx < 0:
                 continue
@@ -992,14 +1005,14 @@ class HevcMatcher(Matcher):
             chroma_flags = [r.read_bit() for _ in range(lx + 1)] if chroma else [0] * (lx + 1)
             for lf, cf in zip(luma_flags, chroma_flags):
                 if lf:
-                    if not -128 <= r.se() <= 127:
+                    if not -128 <= _se(r) <= 127:
                         _fail("delta_luma_weight")
-                    r.se()
+                    _se(r)
                 if cf:
                     for _ in range(2):
-                        if not -128 <= r.se() <= 127:
+                        if not -128 <= _se(r) <= 127:
                             _fail("delta_chroma_weight")
-                        r.se()
+                        _se(r)
 
     # -- state --------------------------------------------------------------------------------------------
 
