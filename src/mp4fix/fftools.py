@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -698,16 +699,26 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
             raise FFmpegError(f"A thumbnail position must be seconds, 'first' or 'last', not {at!r}.") from None
         if seconds > 0:
             pre = ["-ss", f"{seconds:.3f}"]
-    args = ["-v", "error"] + pre + ["-i", _input(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf] + frames + [
-        "-c:v", "png", "-f", "image2pipe", "-"]
-    res = run(args, exe=exe, timeout=timeout, cancel=cancel, check=False, what=f"making a thumbnail of {name}")
-    pngs = _split_pngs(res.stdout)
+    args = ["-v", "error"] + pre + ["-i", _input(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf] + frames
+    what = f"making a thumbnail of {name}"
+    if at == "last":
+        # every decoded frame overwrites one file (-update 1): memory stays flat however long the tail is
+        with tempfile.TemporaryDirectory(prefix="mp4fix-thumb-") as tmp:
+            out = os.path.join(tmp, "last.png")
+            res = run(args + ["-c:v", "png", "-update", "1", "-y", "file:" + out], exe=exe, timeout=timeout,
+                      cancel=cancel, check=False, what=what)
+            data = Path(out).read_bytes() if os.path.isfile(out) else b""
+        pngs = _split_pngs(data)
+    else:
+        res = run(args + ["-c:v", "png", "-f", "image2pipe", "-"], exe=exe, timeout=timeout, cancel=cancel,
+                  check=False, what=what)
+        pngs = _split_pngs(res.stdout)
     if not pngs:
         why = _explain(res.stderr_lines) if res.stderr_lines else "no video frame was decoded there"
         if any("matches no streams" in ln for ln in res.stderr_lines):
             why = "it has no video"
         raise FFmpegError(f"No thumbnail could be made of {name}: {why}.".replace("..", "."))
-    return pngs[-1] if at == "last" else pngs[0]
+    return pngs[0]
 
 
 # --- frame and packet lists -----------------------------------------------------------------------
