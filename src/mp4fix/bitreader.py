@@ -7,6 +7,8 @@ data is not what it hoped, which the scanner treats as "no sample here".
 
 from __future__ import annotations
 
+import struct
+
 from mp4fix.errors import BitstreamError
 
 
@@ -91,3 +93,24 @@ class BitReader:
             return False
         # the last set bit is the stop bit; more data iff something precedes it
         return rest != (rest & -rest)
+
+
+def word_list(data, start: int = 0, end: int | None = None, pad_words: int = 2) -> list[int]:
+    """``data[start:end]`` as a list of 64-bit big-endian words taken every 4 bytes, for hot table-driven loops.
+
+    ``w[i]`` holds the bytes ``4*i .. 4*i+7`` of the window (zero past its end), so the ``n`` bits at bit
+    position ``p`` (``n <= 32``) are ``(w[p >> 5] >> (64 - (p & 31) - n)) & ((1 << n) - 1)``: one list index
+    and two small shifts, with no per-read method call and no big-int shift. The list has
+    ``ceil(len/4) + pad_words`` entries; reading further raises ``IndexError``, which the caller treats like
+    ``BitstreamError``. Bits after the window's end read as zero: a caller that needs exact bounds compares
+    its final bit position with ``8 * (end - start)`` itself.
+    """
+    if end is None:
+        end = len(data)
+    nbytes = max(end - start, 0)
+    n = (nbytes + 3) // 4 + pad_words
+    chunk = bytes(data[start:start + nbytes]) + bytes(4 * n + 8 - nbytes)
+    words = [0] * n
+    words[0::2] = struct.unpack_from(">%dQ" % ((n + 1) // 2), chunk, 0)
+    words[1::2] = struct.unpack_from(">%dQ" % (n // 2), chunk, 4)
+    return words
