@@ -731,3 +731,48 @@ def test_fast_exp_golomb_matches_the_shared_reader():
         except BitstreamError:
             got = "error"
         assert got == want and (want == "error" or a.pos == b.pos), (data, a.pos)
+
+
+@pytest.mark.parametrize("name", ["x265_closed_gop", "x265_default", "x265_pyramid", "kvazaar"])
+def test_frames_lost_inside_a_period_leave_a_gap(media, name):
+    """Frames lost in mid stream (damage) must not pull later frames earlier: the kept ones keep their
+    presentation position, whatever period they are in, as long as each period's last-shown frame is kept."""
+    stream = _get(media, name)
+    matcher = HevcMatcher(_track(stream.hvcc))
+    matches = _walk(matcher, stream.data, stream.offsets, stream.sizes)
+    expected = stream.positions
+    pocs, periods = hevc_mod.picture_order_counts([m.info for m in matches])
+    last_shown = {}
+    for i, k in enumerate(periods):
+        if k not in last_shown or expected[i] > expected[last_shown[k]]:
+            last_shown[k] = i
+    rng = random.Random(11)
+    keep = [i for i, m in enumerate(matches)
+            if m.info.irap or i in last_shown.values() or rng.random() > 0.15]
+    assert len(keep) < len(matches)
+    got = hevc_mod.presentation_positions([matches[i].info for i in keep])
+    assert np.array_equal(got, expected[keep])
+
+
+def test_odd_vps_in_hvcc_is_tolerated_but_a_broken_sps_is_not(media):
+    stream = _get(media, "x265_repeat_headers")
+    hvcc = bytearray(stream.hvcc)
+    pos = 23
+    for _ in range(hvcc[22]):
+        nal_type, count = hvcc[pos] & 0x3F, int.from_bytes(hvcc[pos + 1:pos + 3], "big")
+        pos += 3
+        for _ in range(count):
+            size = int.from_bytes(hvcc[pos:pos + 2], "big")
+            if nal_type == hevc_mod.VPS_NUT:
+                vps_at = pos + 2
+            if nal_type == hevc_mod.SPS_NUT:
+                sps_at, sps_size = pos + 2, size
+            pos += 2 + size
+    odd = bytearray(hvcc)
+    odd[vps_at + 2 + 2] ^= 0xFF  # inside vps_reserved_0xffff_16bits
+    matcher = HevcMatcher(_track(bytes(odd)))
+    assert matcher.match(stream.data, stream.offsets[1], len(stream.data)).size == stream.sizes[1]
+    broken = bytearray(hvcc)
+    broken[sps_at + 3:sps_at + sps_size] = b"\xff" * (sps_size - 3)
+    with pytest.raises(MismatchError):
+        HevcMatcher(_track(bytes(broken)))

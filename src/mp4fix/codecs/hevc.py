@@ -554,6 +554,42 @@ def picture_order_counts(infos: Sequence[HevcPicture | None]) -> tuple[list[int]
     return pocs, periods
 
 
+def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
+    """Presentation position, in frames, of each picture given in decode order.
+
+    POC periods (see ``picture_order_counts``) are laid out one after the other: the period whose first
+    picture has decode index d starts at base = max(d, end of the previous period) and its pictures take
+    pos = base + (POC - lowest POC of the period) / step, step being the POC distance between consecutive
+    frames (the gcd of the POC gaps: 1 for most encoders, 2 for some). A CRA inside a period (open GOP)
+    does not restart it, so its leading pictures land before it. Positions come from POC values, never
+    from counts of the frames present: a stream cut inside its last GOP keeps the presentation time of every
+    frame it still has, and a frame lost inside a period leaves a gap instead of pulling later frames
+    earlier. Entries without facts (None) keep their decode index.
+    """
+    n = len(infos)
+    pocs, periods = picture_order_counts(infos)
+    members: dict[int, list[int]] = {}  # period -> decode indices, in order
+    for i, (info, k) in enumerate(zip(infos, periods)):
+        if info is not None:
+            members.setdefault(k, []).append(i)
+    step = 0
+    for idx in members.values():
+        values = sorted({pocs[i] for i in idx})
+        for a, b in zip(values, values[1:]):
+            step = math.gcd(step, b - a)
+    step = step or 1
+    pos = np.arange(n, dtype=np.int64)
+    next_free = 0
+    for k in sorted(members, key=lambda k: members[k][0]):
+        idx = members[k]
+        low = min(pocs[i] for i in idx)
+        base = max(idx[0], next_free)
+        for i in idx:
+            pos[i] = base + (pocs[i] - low) // step
+        next_free = int(max(pos[i] for i in idx)) + 1
+    return pos
+
+
 # --- the matcher ------------------------------------------------------------------------------------------------
 
 
@@ -630,6 +666,9 @@ class HevcMatcher(Matcher):
                     if ((nal[0] & 1) << 5) | (nal[1] >> 3):
                         continue  # parameter sets of other layers (layered streams) are not needed
                     ps = self._parse_ps(nal, nal_type)
+                    if ps is None and nal_type == VPS_NUT and size > 2:
+                        # slices never need the VPS: an odd one is kept as it is, and known by its bytes
+                        ps = self._ps_cache[bytes(nal)] = Vps(nal[2] >> 4, 1, 7)
                     if ps is None:
                         raise BitstreamError(f"hvcC parameter set of type {nal_type} does not parse")
                     self._store(self._vps, self._sps, self._pps, nal_type, ps)
@@ -1074,44 +1113,12 @@ class HevcMatcher(Matcher):
     # -- timing -------------------------------------------------------------------------------------------------
 
     def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
-        """Each sample's presentation position in frames, from picture order counts (8.3.1); None if in order.
-
-        POC periods start at IRAP pictures with NoRaslOutputFlag = 1. The period opened at decode index d
-        takes positions from d on: pos = d + (POC - lowest POC of the period) / step, where step is the POC
-        distance between consecutive frames (the gcd of the POC gaps, 1 for most encoders). A CRA inside a
-        period (open GOP) does not restart it, so its leading pictures land before it. Only positions are
-        derived from POC values, never counts of frames present, so a stream cut inside its last GOP keeps
-        the presentation time of every frame it still has.
-        """
+        """Each sample's presentation position in frames (see ``presentation_positions``); None if in order."""
         infos = [m.info if isinstance(m.info, HevcPicture) else None for m in matches]
-        n = len(infos)
-        if n == 0:
+        if not infos:
             return None
-        pocs, periods = picture_order_counts(infos)
-        bounds: dict[int, list[int]] = {}  # period -> [first decode index, lowest POC]
-        members: dict[int, list[int]] = {}
-        for i, (info, poc, k) in enumerate(zip(infos, pocs, periods)):
-            if info is None:
-                continue
-            b = bounds.get(k)
-            if b is None:
-                bounds[k] = [i, poc]
-                members[k] = [poc]
-            else:
-                b[1] = min(b[1], poc)
-                members[k].append(poc)
-        step = 0
-        for values in members.values():
-            values = sorted(set(values))
-            for a, b in zip(values, values[1:]):
-                step = math.gcd(step, b - a)
-        step = step or 1
-        pos = np.arange(n, dtype=np.int64)
-        for i, (info, poc, k) in enumerate(zip(infos, pocs, periods)):
-            if info is not None:
-                first, low = bounds[k]
-                pos[i] = first + (poc - low) // step
-        if np.array_equal(pos, np.arange(n, dtype=np.int64)):
+        pos = presentation_positions(infos)
+        if np.array_equal(pos, np.arange(len(pos), dtype=np.int64)):
             return None
         return pos
 
