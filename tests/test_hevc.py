@@ -419,6 +419,14 @@ def test_check_reference_learns_keyframe_rule(media):
     assert matcher.keyframe_rule == "idr"
     keys = [matcher.match(blob, o, len(blob)).keyframe for o in offsets]
     assert keys == only_idr
+    # the first samples alone teach it too, and a clone keeps it (the scanner works on fresh matchers)
+    matcher = HevcMatcher(_track(stream.hvcc, offsets, stream.sizes, only_idr))
+    n = 120
+    assert matcher.check_reference(blob, np.asarray(offsets[:n]), np.asarray(stream.sizes[:n])) == n
+    assert matcher.keyframe_rule == "idr"
+    fresh = matcher.clone()
+    assert fresh.keyframe_rule == "idr" and fresh is not matcher
+    assert [fresh.match(blob, o, len(blob)).keyframe for o in offsets] == only_idr
     # a sample measured wrongly does not count
     sizes = list(stream.sizes)
     sizes[5] -= 1
@@ -655,6 +663,7 @@ def test_unspecified_suffix_types_only_when_the_reference_has_them(media):
     ref_data, offsets, sizes = _join(ref)
     assert matcher.check_reference(ref_data, np.asarray(offsets), np.asarray(sizes)) == 10
     assert matcher.match(data, 0, len(data)).size == len(packets[0]) + len(rpu)
+    assert matcher.clone().match(data, 0, len(data)).size == len(packets[0]) + len(rpu)
     # but never before the picture, and never as the start of an access unit
     assert matcher.match(rpu + packets[1], 0, len(rpu) + len(packets[1])) is None
     # a Dolby Vision configuration box says so without looking at samples

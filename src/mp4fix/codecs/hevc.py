@@ -1178,7 +1178,8 @@ class HevcMatcher(Matcher):
     def check_reference(self, data, offsets: np.ndarray, sizes: np.ndarray) -> int:
         """Match the reference's samples in order (adopting their in-band parameter sets); count exact fits.
 
-        When these are all the track's samples, the keyframe rule is learned from its stss on the way.
+        When these are the track's first samples (as listed in its tables), the keyframe rule is learned from
+        its stss on the way, and the unchecked NAL unit types it uses are allowed (``learn_nal_types``).
         """
         self.learn_nal_types(data, offsets, sizes)
         good = 0
@@ -1191,10 +1192,20 @@ class HevcMatcher(Matcher):
                 matches.append(m)
             else:
                 matches.append(None)
-        keys = self.track.keyframes
-        if keys is not None and len(keys) == len(matches):
-            self.learn_keyframe_rule(matches, keys)
+        keys, k = self.track.keyframes, len(matches)
+        own = np.asarray(self.track.offsets[:k], dtype=np.int64)
+        if keys is not None and k and len(keys) >= k and np.array_equal(own, np.asarray(offsets, dtype=np.int64)):
+            self.learn_keyframe_rule(matches, keys[:k])  # these are the track's first samples: its stss applies
         return good
+
+    def clone(self) -> HevcMatcher:
+        """A fresh matcher for the same track (parameter sets from hvcC only) that keeps what was learned
+        from the reference's samples: the keyframe rule, the unchecked NAL unit types and the layers."""
+        other = type(self)(self.track)
+        other.keyframe_rule = self.keyframe_rule
+        other._extra_types = set(self._extra_types)
+        other._max_layer = self._max_layer
+        return other
 
 
 def _byte0_table(types) -> np.ndarray:
