@@ -732,7 +732,7 @@ class HevcMatcher(Matcher):
                 # other layers of a layered stream ride along in the access unit; they never open one
                 if layer > self._max_layer or eos or (t < 32 and pic is None):
                     break
-                if t not in OTHER_LAYER_TYPES and t not in self._extra_types or data[nxt - 1] == 0:
+                if (t not in OTHER_LAYER_TYPES and t not in self._extra_types) or data[nxt - 1] == 0:
                     break  # (the last byte of a NAL unit is never 0: all there is to check here)
                 if t < 32:
                     pending = -1  # a picture of another layer belongs to the access unit being read
