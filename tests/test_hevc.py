@@ -785,3 +785,18 @@ def test_odd_vps_in_hvcc_is_tolerated_but_a_broken_sps_is_not(media):
     broken[sps_at + 3:sps_at + sps_size] = b"\xff" * (sps_size - 3)
     with pytest.raises(MismatchError):
         HevcMatcher(_track(bytes(broken)))
+
+
+@pytest.mark.parametrize("name", ["x265_default", "kvazaar", "x265_closed_gop"])
+def test_stream_starting_at_a_later_random_access_point(media, name):
+    """A recovery that starts at a CRA (its RASL pictures kept) or an IDR: positions from there on."""
+    stream = _get(media, name)
+    matcher = HevcMatcher(_track(stream.hvcc))
+    matches = _walk(matcher, stream.data, stream.offsets, stream.sizes)
+    expected = stream.positions
+    starts = [i for i, m in enumerate(matches) if m.info.irap and i > 0]
+    assert starts
+    for k in starts:
+        got = hevc_mod.presentation_positions([m.info for m in matches[k:]])
+        want = expected[k:] - expected[k:].min()
+        assert np.array_equal(got, want), k
