@@ -1,0 +1,148 @@
+"""The command line as a user runs it: a subprocess, its output, its exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import oracle
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def mp4fix(*args, cwd=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    return subprocess.run([sys.executable, "-m", "mp4fix", *map(str, args)], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=cwd, stdin=subprocess.DEVNULL)
+
+
+def one_sentence_error(proc: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("mp4fix:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_version():
+    proc = mp4fix("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("mp4fix ")
+
+
+def test_repair_writes_fixed_file_and_reports(fixture_path, broken_file):
+    broken, cut = broken_file("avc_nobf_aac44m", "mdat60")
+    proc = mp4fix("repair", broken, "--ref", fixture_path("avc_nobf_aac44m_ref"))
+    assert proc.returncode == 0, proc.stderr
+    fixed = broken.with_name(broken.stem + "_fixed.mp4")
+    assert fixed.exists()
+    assert f"-> {fixed}" in proc.stdout
+    assert "track 1 video avc1" in proc.stdout and "track 2 audio mp4a" in proc.stdout
+    assert "decodes the result without errors" in proc.stdout and "result: complete" in proc.stdout
+    oracle.assert_same_samples(fixture_path("avc_nobf_aac44m"), fixed, cut, offset_shift=0)
+
+
+def test_repair_json_report(fixture_path, broken_file, tmp_path):
+    broken, cut = broken_file("avc_bf_aac48s", "mid_sample")
+    out = tmp_path / "out" / "saved.mp4"
+    out.parent.mkdir()
+    proc = mp4fix("repair", broken, "--ref", fixture_path("avc_bf_aac48s_ref"), "-o", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["output"] == str(out) and report["complete"] and report["exit_code"] == 0
+    orig = oracle.read_movie(fixture_path("avc_bf_aac48s"))
+    want = {t.track_id: oracle.samples_before(t, cut) for t in orig.tracks}
+    assert {t["track_id"]: t["samples"] for t in report["tracks"]} == want
+    assert report["verify"]["ok"] and report["verify"]["decode_errors"] == 0
+    assert report["bytes_used"] + report["truncated_tail"] == report["mdat_bytes"]
+
+
+def test_batch_with_one_reference_and_out_dir(fixture_path, broken_file, tmp_path):
+    a, _ = broken_file("avc_nobf_aac44m", "mdat30")
+    b, _ = broken_file("avc_nobf_aac44m", "mdat90")
+    out_dir = tmp_path / "repaired"
+    out_dir.mkdir()
+    proc = mp4fix("repair", a, b, "--ref", fixture_path("avc_nobf_aac44m_ref"), "--out-dir", out_dir, "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([a.stem + "_fixed.mp4", b.stem + "_fixed.mp4"])
+
+
+def test_existing_output_needs_force(fixture_path, broken_file):
+    broken, _ = broken_file("avc_nobf_aac44m", "mdat30")
+    ref = fixture_path("avc_nobf_aac44m_ref")
+    fixed = broken.with_name(broken.stem + "_fixed.mp4")
+    fixed.write_bytes(b"keep me")
+    proc = mp4fix("repair", broken, "--ref", ref)
+    assert proc.returncode == 2
+    assert "already exists" in one_sentence_error(proc) and fixed.read_bytes() == b"keep me"
+    proc = mp4fix("repair", broken, "--ref", ref, "--force", "-q")
+    assert proc.returncode == 0 and fixed.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "directory", "missing"])
+def test_bad_broken_input(kind, fixture_path, tmp_path):
+    target = tmp_path / "clip.mp4"
+    if kind == "text":
+        target.write_text("this is not a video\n" * 20)
+    elif kind == "empty":
+        target.write_bytes(b"")
+    elif kind == "directory":
+        target.mkdir()
+    proc = mp4fix("repair", target, "--ref", fixture_path("tiny"))
+    assert proc.returncode == 2
+    msg = one_sentence_error(proc)
+    assert {"text": "not an MP4", "empty": "empty", "directory": "folder", "missing": "does not exist"}[kind] in msg
+    assert sorted(os.listdir(tmp_path)) == (["clip.mp4"] if kind != "missing" else [])
+
+
+def test_broken_reference_is_refused(fixture_path, broken_file, tmp_path):
+    broken, _ = broken_file("avc_nobf_aac44m", "mdat60")
+    bad_ref, _ = broken_file("avc_nobf_aac44m_ref", "mdat90")
+    proc = mp4fix("repair", broken, "--ref", bad_ref)
+    assert proc.returncode == 2
+    assert "reference" in one_sentence_error(proc) and "broken" in proc.stderr
+
+
+def test_reference_of_other_codec_exit_3(fixture_path, broken_file):
+    broken, _ = broken_file("avc_bf_aac48s", "mdat60")
+    proc = mp4fix("repair", broken, "--ref", fixture_path("hevc_aac48s_ref"))
+    assert proc.returncode == 3
+    assert "does not match" in one_sentence_error(proc)
+    assert not broken.with_name(broken.stem + "_fixed.mp4").exists()
+
+
+def test_usage_errors_exit_2(fixture_path, tmp_path):
+    assert mp4fix("repair", "x.mp4").returncode == 2  # no --ref
+    proc = mp4fix("repair", "a.mp4", "b.mp4", "--ref", "r.mp4", "-o", tmp_path / "o.mp4")
+    assert proc.returncode == 2 and "one broken file" in proc.stderr
+    assert mp4fix().returncode == 2
+
+
+def test_probe_broken_file(broken_file):
+    broken, _ = broken_file("avc_bf_aac48s", "mdat60")
+    proc = mp4fix("probe", broken)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "index (moov): MISSING" in out and "mdat" in out and "runs past the end" in out
+    assert "can be recovered" in out and "moov atom not found" in out
+
+
+def test_probe_json_on_healthy_file(fixture_path):
+    proc = mp4fix("probe", fixture_path("avc_bf_aac48s_ref"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["has_moov"] and not d["broken"]
+    assert [(t["kind"], t["codec"], t["supported"]) for t in d["tracks"]] == [("video", "avc1", True),
+                                                                           ("audio", "mp4a", True)]
+    assert d["ffmpeg"]["error"] is None and len(d["ffmpeg"]["streams"]) == 2
+
+
+def test_probe_not_mp4(tmp_path):
+    f = tmp_path / "notes.mp4"
+    f.write_text("hello")
+    proc = mp4fix("probe", f)
+    assert proc.returncode == 2 and "not an MP4" in one_sentence_error(proc)
