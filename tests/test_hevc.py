@@ -800,3 +800,23 @@ def test_stream_starting_at_a_later_random_access_point(media, name):
         got = hevc_mod.presentation_positions([m.info for m in matches[k:]])
         want = expected[k:] - expected[k:].min()
         assert np.array_equal(got, want), k
+
+
+def test_huge_lengths_are_rejected_quickly(media):
+    """Bytes claiming a NAL unit of many megabytes (possible in a big file) are dismissed without reading it."""
+    stream = _get(media, "x265_default")
+    packets = _packets(stream)
+    big = 64 << 20
+    body = bytearray(packets[1][4:])  # a real slice NAL unit's first bytes, then zeros
+    data = bytearray(big + 4 + 64)
+    data[0:4] = big.to_bytes(4, "big")
+    data[4:4 + min(len(body), 60)] = body[:60]
+    sps_like = bytearray(data)
+    sps_like[4:6] = b"\x42\x01"
+    sei_like = bytearray(data)
+    sei_like[4:6] = b"\x4e\x01"
+    matcher = HevcMatcher(_track(stream.hvcc))
+    t0 = time.perf_counter()
+    for blob in (data, sps_like, sei_like):
+        matcher.match(bytes(blob), 0, len(blob))
+    assert time.perf_counter() - t0 < 2.0

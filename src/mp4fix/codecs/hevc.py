@@ -56,6 +56,9 @@ _B, _P, _I = 0, 1, 2
 KEYFRAME_RULES = ("irap", "idr", "intra")
 
 _HEADER_PREFIX = 96  # bytes of a slice NAL unit unescaped for its header first (all of it when short)
+_HEADER_MAX = 1 << 15  # no slice segment header is longer (entry points of 5400 substreams at 32 bits: 21 KiB)
+_PS_MAX = 1 << 16  # nor a parameter set (hvcC stores them with 16-bit lengths)
+_SEI_MAX = 1 << 22  # SEI NAL units longer than this are not believed
 _CACHE_LIMIT = 512  # parsed parameter sets remembered by their bytes
 _CANDIDATE_BLOCK = 1 << 22  # bytes examined at once by ``candidates`` (bounds its memory)
 
@@ -764,6 +767,8 @@ class HevcMatcher(Matcher):
                     if data[nxt - 1] == 0:  # reserved / unspecified: only the last byte can be checked
                         break
                 else:
+                    if n > _PS_MAX:
+                        break
                     ps = self._parse_ps(data[body:nxt], t)
                     if ps is None or (t != PPS_NUT and tid != 0):
                         break
@@ -809,6 +814,8 @@ class HevcMatcher(Matcher):
 
     def _sei_ok(self, data, body: int, n: int) -> bool:
         """sei_rbsp (7.3.2.4): whole sei_message()s up to the rbsp_trailing_bits."""
+        if n > _SEI_MAX:
+            return False
         nal = bytes(data[body:body + n])
         if nal in self._known_sei:
             return True
@@ -836,12 +843,13 @@ class HevcMatcher(Matcher):
         limit = min(n, _HEADER_PREFIX)
         while True:
             rbsp = unescape_rbsp(bytes(data[body + 2:body + limit]))
+            r = BitReader(rbsp)
             try:
-                return self._slice_header(BitReader(rbsp), len(rbsp), limit == n, t, tid, sps_map, pps_map, pic)
+                return self._slice_header(r, len(rbsp), limit == n, t, tid, sps_map, pps_map, pic)
             except BitstreamError:
-                if limit == n:
-                    return None
-                limit = n  # the header may be longer than the bytes looked at: look at all of them
+                if limit == n or limit >= _HEADER_MAX or r.bits_left > 64:
+                    return None  # a value out of range, not a header longer than the bytes looked at
+                limit = min(n, _HEADER_MAX)
 
     def _slice_header(self, r: BitReader, size: int, whole: bool, t: int, tid: int, sps_map: dict,
                       pps_map: dict, pic: _Picture | None) -> _Picture | None:
