@@ -287,7 +287,7 @@ def test_wrong_positions(media, name):
             hits += 1
             nxt = bounds[np.searchsorted(bounds, pos, side="right")]
             assert pos + r.size <= nxt, (pos, r.size, nxt)
-    assert hits <= tried * 0.002, (hits, tried)
+    assert hits <= tried * 0.0002, (hits, tried)
 
 
 @pytest.mark.parametrize("name", ["default", "slices", "openh264", "avc3", "aud_hrd_filler"])
@@ -641,7 +641,11 @@ def test_synthetic_arbitrary_slice_order_and_redundant_pictures():
     pic0 += syn_slice(c, kind="I", idr=True, first_mb=0, redundant=1, seed=9)  # a redundant picture
     pic1 = b"".join(syn_slice(c, frame_num=1, first_mb=mb, seed=10 + mb) for mb in (40, 20, 0))
     pic2 = b"".join(syn_slice(c, frame_num=2, first_mb=mb, seed=20 + mb) for mb in (0, 20, 40))
-    m = syn_matcher(c)
+    plain = syn_matcher(c)  # Main profile forbids arbitrary slice order: a picture starts at macroblock 0
+    assert plain.match(pic1 + pic2, 0, len(pic1 + pic2)) is None
+    assert plain.match(pic2, 0, len(pic2)).size == len(pic2)
+    m = syn_matcher(c, [pic0, pic1, pic2], np.array([True, False, False]))  # a reference that shows it
+    assert m.aso
     got = check_samples(m, [pic0, pic1, pic2])
     assert got[0].info.slices == 3 and got[0].keyframe and not got[1].keyframe
 

@@ -686,6 +686,7 @@ class AvcAccessUnit:
     intra: bool  # every primary slice of the (first) picture is I or SI
     recovery_point: bool  # a recovery point SEI message precedes the picture
     slices: int = 1  # primary coded slices (all pictures of the sample)
+    aud: bool = False  # an access unit delimiter precedes the picture
     sps_updates: dict[int, SPS] | None = None  # in-band parameter sets this access unit carries
     pps_updates: dict[int, PPS] | None = None
 
@@ -906,6 +907,11 @@ class AvcMatcher(Matcher):
         #: whether pictures are coded in several slices; learned by learn_reference. When True, an access unit
         #: whose continuation is cut by ``end`` in a way that hides whether it continues counts as incomplete.
         self.multi_slice = False
+        #: arbitrary slice order: only Baseline (without constraint_set1) and Extended allow it. Without it a
+        #: picture's first slice starts at macroblock 0; learn_reference turns it on if the reference shows it.
+        self.aso = self._aso_by_profile = self.config.profile in (66, 88) and not self.config.compatibility & 0x40
+        #: every sample of the reference has an access unit delimiter: then a sample needs one
+        self.aud_always = False
         self._ps_cache: dict[bytes, Any] = {}
 
     # -- parameter sets met in the stream --
@@ -967,6 +973,7 @@ class AvcMatcher(Matcher):
         intra = True
         recovery = False
         slices = 0
+        aud = False
         partition_a = False
         layered = self.layered
         pending_prefix = -1  # start of a prefix NAL unit (14) met after the picture, awaiting its slice
@@ -1006,6 +1013,9 @@ class AvcMatcher(Matcher):
                     self._slice_tail(data, body + 1, body + n, sh, r, pps, whole)
                 except BitstreamError:
                     break
+                if cur is None and (sh.redundant_pic_cnt or (sh.first_mb != 0 and not self.aso)
+                                    or (self.aud_always and not aud)):
+                    break  # not how a picture of this stream begins: a primary slice at macroblock 0
                 if t == NAL_DPA:
                     partition_a = True
                 if cur is None or second_field:
@@ -1050,6 +1060,8 @@ class AvcMatcher(Matcher):
                         recovery = sei_has_recovery_point(unescape_rbsp(bytes(data[body + 1:body + n])))
                 elif t in (NAL_PREFIX, NAL_SUBSET_SPS):
                     layered = True
+                elif t == NAL_AUD:
+                    aud = True
             elif t == NAL_SPS_EXT:
                 if not self._valid_sps_ext(data, body, n, sps_map):
                     break
@@ -1076,7 +1088,7 @@ class AvcMatcher(Matcher):
                 stop = p
         if cur is None:
             return None
-        au = AvcAccessUnit(pictures, intra, recovery, slices, sps_new, pps_new)
+        au = AvcAccessUnit(pictures, intra, recovery, slices, aud, sps_new, pps_new)
         return SampleMatch(stop - pos, key_by_rule(self.key_rule, au), info=au)
 
     def _continues(self, data, body: int, end: int, cur: SliceHeader, pictures, sps_map, pps_map) -> bool:
@@ -1198,12 +1210,15 @@ class AvcMatcher(Matcher):
         """Measure the reference's samples and learn how this stream is laid out and flagged.
 
         Learns: whether a sample holds a complementary field pair, which pictures the muxer flags as sync
-        samples (``key_rule``; ``keyframes`` None means every sample is one), and the POC step. In-band
-        parameter sets of the reference are adopted. Returns how many samples were measured exactly.
+        samples (``key_rule``; ``keyframes`` None means every sample is one), the POC step, whether pictures
+        come in several slices, whether every sample has an access unit delimiter, and whether slices come in
+        arbitrary order. In-band parameter sets of the reference are adopted. Returns how many samples were
+        measured exactly.
         """
         offsets = np.asarray(offsets).tolist()
         sizes = np.asarray(sizes).tolist()
         base_sps, base_pps = dict(self.sps), dict(self.pps)
+        self.aso, self.aud_always = True, False  # measure without the constraints learned below
 
         def run() -> tuple[int, list[tuple[int, AvcAccessUnit | None]], bool]:
             self.sps, self.pps = dict(base_sps), dict(base_pps)
@@ -1239,7 +1254,9 @@ class AvcMatcher(Matcher):
                     best, best_score = rule, score
             self.key_rule = best
             self.multi_slice = any(au.slices > len(au.pictures) for _, au in known)
-            # the POC step, from the longest run of consecutive measured samples
+            self.aud_always = all(au.aud for _, au in known) and len(known) == len(offsets)
+            self.aso = self._aso_by_profile or any(au.pictures[0].first_mb != 0 for _, au in known)
+            # the POC step, from the runs of consecutive measured samples
             runs, current = [], []
             for i, au in units:
                 if au is None:
@@ -1259,6 +1276,8 @@ class AvcMatcher(Matcher):
                     for v in pocs[a:b]:
                         step = gcd(step, v - low)
             self.poc_step = step
+        else:
+            self.aso = self._aso_by_profile
         return good
 
     def check_reference(self, data, offsets: np.ndarray, sizes: np.ndarray) -> int:
