@@ -9,6 +9,18 @@ unit delimiter, parameter sets and SEI, then every slice of one primary coded pi
 auxiliary pictures and a few trailing NAL unit types). ``AvcMatcher.match`` walks those NAL units from a
 position and stops before the first one that starts the next access unit or that is not a plausible NAL
 unit of this stream.
+
+What the reference teaches (``AvcMatcher.check_reference`` / ``learn_reference``, to be called on the
+matcher instance that scans): which pictures the muxer flags as sync samples (IDR only, or also I pictures /
+any picture with a recovery point SEI), whether a sample holds both fields of a complementary field pair,
+the POC distance between frames, whether pictures come in several slices, whether every sample has an access
+unit delimiter, and whether slices come in arbitrary order.
+
+``presentation_order`` turns picture order counts (8.2.1) into presentation positions in frame units.
+
+Not supported: data partitions B/C are accepted after a partition A but their slice data is not checked;
+MVC/SVC non-base views (NAL 20/21) travel with the access unit but are not parsed; a cut exactly at a NAL
+unit boundary inside a multi-slice picture cannot be told from a complete picture.
 """
 
 from __future__ import annotations
