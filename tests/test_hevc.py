@@ -39,7 +39,7 @@ def _x265(params: str) -> list[str]:
     return X265 + ["-x265-params", params + ":log-level=error"]
 
 
-#: name -> ffmpeg arguments (input included). Every stream is 160x120 at 25 fps, 200 frames.
+#: name -> ffmpeg arguments (input included). 160x120 at 25 fps, 200 frames, unless said otherwise.
 STREAMS: dict[str, list[str]] = {
     "x265_default": SRC + _x265("keyint=48"),  # B-frames, open GOP (CRA)
     "x265_closed_gop": SRC + _x265("keyint=48:open-gop=0"),
@@ -56,7 +56,12 @@ STREAMS: dict[str, list[str]] = {
     "x265_scenecut": ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:d=3", "-f", "lavfi",
                       "-i", "mandelbrot=size=160x120:rate=25", "-filter_complex",
                       "[0][1]concat=n=2:v=1,trim=duration=7"] + _x265("keyint=250:scenecut=40"),
+    # TemporalId 0..2 with TSA pictures: prevTid0Pic skips the higher sub-layers
+    "x265_temporal_layers": SRC + _x265("keyint=48:temporal-layers=3:bframes=4"),
     "kvazaar": SRC + ["-c:v", "libkvazaar", "-kvazaar-params", "period=32"],
+    # 2x2 tiles, one slice per tile: slice addresses out of raster order, entry points per tile
+    "kvazaar_tiles": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4", "-c:v", "libkvazaar",
+                      "-kvazaar-params", "period=16,tiles=2x2,slices=tiles"],
 }
 
 
@@ -209,6 +214,23 @@ ALL = list(STREAMS)
 def test_registered_for_hevc_fourccs():
     assert matcher_class("hvc1") is HevcMatcher
     assert matcher_class("hev1") is HevcMatcher
+
+
+def test_streams_cover_what_they_claim(media):
+    def nal_headers(name):
+        stream = _get(media, name)
+        out = set()
+        for off, size in zip(stream.offsets, stream.sizes):
+            for o, _, t in _nal_units(stream.data[off:off + size]):
+                out.add((t, (stream.data[off + o + 5] & 7) - 1))
+        return out
+
+    tl = nal_headers("x265_temporal_layers")
+    assert {tid for _, tid in tl} == {0, 1, 2} and any(t in (hevc_mod.TSA_N, hevc_mod.TSA_R) for t, _ in tl)
+    assert {t for t, _ in nal_headers("x265_default")} >= {hevc_mod.CRA_NUT, hevc_mod.RASL_N}
+    if media[0]["kvazaar_tiles"] is not None:
+        stream = media[0]["kvazaar_tiles"]
+        assert len(_nal_units(stream.data[:stream.sizes[0]])) >= 4
 
 
 def test_in_band_stream_really_has_parameter_sets(media):

@@ -423,7 +423,7 @@ def parse_pps(rbsp: bytes) -> Pps:
     p.cabac_init_present = r.read_bit()
     p.l0_default, p.l1_default = _ue(r), _ue(r)
     p.init_qp = 26 + _se(r)
-    if p.l0_default > 14 or p.l1_default > 14 or not -38 <= p.init_qp <= 51:
+    if p.l0_default > 14 or p.l1_default > 14 or not -48 <= p.init_qp <= 51:
         _fail("num_ref_idx_default_active/init_qp")
     r.skip(1)  # constrained_intra_pred_flag
     transform_skip = r.read_bit()
