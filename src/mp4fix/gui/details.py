@@ -155,7 +155,6 @@ class DetailsPanel(QFrame):
         if report.truncated_tail:
             notes.append(self.tr("The last %1 were cut off by the crash in the middle of a frame and cannot be used.")
                          .replace("%1", human_size(report.truncated_tail)))
-        notes.extend(report.warnings)
         return "\n".join(notes)
 
     def show_item(self, item: QueueItem | None) -> None:
@@ -199,7 +198,9 @@ class DetailsPanel(QFrame):
             self.thumb_first.setVisible(has_first)
             self.thumb_last.setVisible(has_last)
             self.thumbs.setVisible(has_first or has_last)
-            log = report.verify.log if report.verify is not None else ""
+            log = "\n".join(report.warnings)  # the engine's own words (English), for the curious
+            if report.verify is not None and report.verify.log:
+                log = (log + "\n\n" if log else "") + report.verify.log
         else:
             for w in (self.verify, self.tracks, self.notes, self.thumbs):
                 w.hide()

@@ -21,7 +21,7 @@ from mp4fix.gui.settings import OVERWRITE_KEEP_BOTH, OVERWRITE_REPLACE, OutputOp
 
 
 def tr(text: str) -> str:
-    return QCoreApplication.translate("Job", text)
+    return QCoreApplication.translate("", text)
 
 
 @dataclass
@@ -67,7 +67,10 @@ def resolve_output(broken: Path | str, options: OutputOptions, reserved=()) -> t
             candidate = out.with_name(f"{out.stem} ({n}){out.suffix}")
             n += 1
         return candidate, False
-    return out, False  # stop: the engine reports that the file exists
+    if out.exists():  # stop: say so in the app's words (the engine's sentence names a CLI option)
+        raise OutputError(tr("%1 already exists. To replace it or keep both, change \"If the name is taken\" "
+                             "in Settings.").replace("%1", out.name))
+    return out, False
 
 
 def _thumbnail(path: Path, at: str, width: int = 320) -> bytes | None:

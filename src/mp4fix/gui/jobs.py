@@ -20,7 +20,7 @@ from mp4fix.gui import job as job_module
 
 
 def tr(text: str) -> str:
-    return QCoreApplication.translate("Jobs", text)
+    return QCoreApplication.translate("", text)
 
 
 class _RepairSignals(QObject):
@@ -79,8 +79,19 @@ class _RepairTask(QRunnable):
                 self.signals.succeeded.emit(self.job_id, result)
 
 
+class CallResult:
+    """What a background call returned (or raised). Signals carry this box, never a bare None: PySide6
+    miscounts references to None sent through queued ``object`` signals on Python < 3.12."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key, value):
+        self.key = key
+        self.value = value
+
+
 class _CallSignals(QObject):
-    done = Signal(object, object)  # key, result (or the exception)
+    done = Signal(object)  # CallResult(key=(call id, user key), value=result or the exception)
 
 
 class _CallTask(QRunnable):
@@ -95,7 +106,7 @@ class _CallTask(QRunnable):
         except Exception as e:  # noqa: BLE001 - handed to the UI thread
             result = e
         try:
-            self.signals.done.emit(self.key, result)
+            self.signals.done.emit(CallResult(self.key, result))
         except RuntimeError:  # the window is gone (application shutting down)
             pass
 
@@ -110,7 +121,7 @@ class JobManager(QObject):
     cancelled = Signal(int)
     ended = Signal(int)  # after any of succeeded / failed / cancelled
     idle = Signal()  # no repair queued or running any more
-    probed = Signal(object, object)  # key, result of a background call
+    probed = Signal(object)  # CallResult(key, value) of a background call
 
     def __init__(self, parent: QObject | None = None, max_repairs: int | None = None):
         super().__init__(parent)
@@ -204,16 +215,16 @@ class JobManager(QObject):
 
     # --- background calls (probing) ---------------------------------------------------------------
     def call(self, key, fn: Callable, *args) -> None:
-        """Run ``fn(*args)`` on the probe pool; ``probed(key, result)`` arrives on the UI thread."""
+        """Run ``fn(*args)`` on the probe pool; ``probed(CallResult(key, result))`` arrives on the UI thread."""
         self._next_call += 1
         task = _CallTask((self._next_call, key), fn, args, self._call_signals)
         self._calls[self._next_call] = task
         self.probe_pool.start(task)
 
-    def _on_call_done(self, key, result) -> None:
-        call_id, user_key = key
+    def _on_call_done(self, res: CallResult) -> None:
+        call_id, user_key = res.key
         self._calls.pop(call_id, None)
-        self.probed.emit(user_key, result)
+        self.probed.emit(CallResult(user_key, res.value))
 
     def probes_pending(self) -> int:
         return len(self._calls)

@@ -470,7 +470,8 @@ class MainWindow(QMainWindow):
         self.reference_slot.show_suggestion(candidates[0])
 
     # --- probe results ------------------------------------------------------------------------------
-    def _probed(self, key, result) -> None:
+    def _probed(self, res) -> None:
+        key, result = res.key, res.value
         kind = key[0]
         if kind == "broken":
             self._broken_checked(key[1], result)

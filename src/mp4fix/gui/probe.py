@@ -13,14 +13,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 
-from mp4fix.errors import Mp4fixError
+from mp4fix.errors import Mp4fixError, OutputError
 from mp4fix.gui.text import human_size, stream_line
 
 MP4_EXTENSIONS = {".mp4", ".mov", ".m4v", ".3gp", ".3g2", ".lrv", ".mqv"}
 
 
 def tr(text: str) -> str:
-    return QCoreApplication.translate("Probe", text)
+    return QCoreApplication.translate("", text)
 
 
 @dataclass
@@ -212,7 +212,9 @@ def check_fit(broken: BrokenInfo | Path | str, reference: ReferenceInfo | Path |
     plan = _plan()
     if plan is not None:
         try:
-            plan(bpath, rpath)
+            plan(bpath, rpath, overwrite=True)  # where the result goes is the settings' business, not a fit
+        except OutputError:
+            return None
         except Mp4fixError as e:
             return str(e)
         except NotImplementedError:

@@ -119,8 +119,6 @@ class QueueModel(QAbstractTableModel):
             return item.error or (item.info.sentence if item.info else "")
         if item.status is Status.CANCELLED:
             return self.tr("Nothing was written.")
-        if item.status is Status.READY and item.info is not None:
-            return item.info.sentence
         return ""
 
     def recovered_text(self, item: QueueItem) -> str:
@@ -159,6 +157,9 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        return self._data(index, role)
+
+    def _data(self, index, role):
         if not index.isValid() or index.row() >= len(self._items):
             return None
         item = self._items[index.row()]
@@ -185,7 +186,7 @@ class QueueModel(QAbstractTableModel):
                 if item.output is not None and item.status in (Status.DONE, Status.DONE_WITH_WARNINGS):
                     return str(item.output)
                 return self.result_text(item)
-            if col == self.COL_STATUS and item.info is not None:
+            if col in (self.COL_STATUS, self.COL_RECOVERED) and item.info is not None:
                 return item.info.sentence
         if role == Qt.ItemDataRole.ForegroundRole and col in (self.COL_STATUS, self.COL_RESULT):
             return self._status_color(item.status)

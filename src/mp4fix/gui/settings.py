@@ -51,7 +51,10 @@ class Settings:
     """Typed access to the stored settings."""
 
     def __init__(self, qsettings: QSettings | None = None):
-        self._s = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+        if qsettings is None:
+            # the default format: native in the app, an ini file in a temporary folder in tests
+            qsettings = QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+        self._s = qsettings
 
     # --- output -----------------------------------------------------------------------------------
     @property

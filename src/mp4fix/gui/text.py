@@ -6,7 +6,7 @@ from PySide6.QtCore import QCoreApplication
 
 
 def tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
-    return QCoreApplication.translate("Text", text, disambiguation, n)
+    return QCoreApplication.translate("", text, disambiguation, n)
 
 
 def human_size(n: int | float) -> str:

@@ -1,0 +1,200 @@
+"""The desktop app's parts on their own: settings, output names, languages, palettes, the queue model."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication, QLabel  # noqa: E402
+
+from mp4fix.errors import OutputError  # noqa: E402
+from mp4fix.gui.app import install_translations, pick_language  # noqa: E402
+from mp4fix.gui.job import resolve_output  # noqa: E402
+from mp4fix.gui.palette import dark_palette, is_dark, light_palette, palette_for  # noqa: E402
+from mp4fix.gui.probe import BrokenInfo, expand_paths  # noqa: E402
+from mp4fix.gui.queue_model import ProgressRole, QueueModel, Status  # noqa: E402
+from mp4fix.gui.resources import APP_ICON_SIZES, app_icon, resource_dir, tinted_icon, translations_dir  # noqa: E402
+from mp4fix.gui.settings import (  # noqa: E402
+    OVERWRITE_KEEP_BOTH,
+    OVERWRITE_REPLACE,
+    OVERWRITE_STOP,
+    OutputOptions,
+    Settings,
+    pattern_is_valid,
+    pattern_to_format,
+)
+from mp4fix.gui.text import human_duration, human_size, stream_line  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path):
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    return Settings()
+
+
+@pytest.fixture
+def translators(qapp):
+    installed = []
+    yield installed
+    for t in installed:
+        qapp.removeTranslator(t)
+
+
+def test_naming_patterns():
+    assert pattern_is_valid("<name>_fixed")
+    assert pattern_is_valid("repaired <name>")
+    assert not pattern_is_valid("<name>")  # would take the original's name
+    assert not pattern_is_valid("fixed")  # every file of a batch would get the same name
+    assert not pattern_is_valid("../<name>")
+    assert not pattern_is_valid("<name>_fixed ")
+    assert pattern_to_format("<name>_fixed") == "{stem}_fixed"
+    assert pattern_to_format("{x}<name>").format(stem="a") == "{x}a"
+
+
+def test_settings_are_stored_and_the_reference_is_remembered_per_folder(settings, tmp_path):
+    assert settings.out_dir is None and settings.pattern == "<name>_fixed"
+    assert settings.overwrite == OVERWRITE_KEEP_BOTH
+    settings.out_dir = tmp_path / "out"
+    settings.pattern = "<name> repaired"
+    settings.overwrite = OVERWRITE_REPLACE
+    settings.pattern = "broken pattern"  # refused: the default stays usable
+    ref = tmp_path / "ref.mp4"
+    ref.write_bytes(b"x")
+    settings.remember_reference(tmp_path / "card", ref)
+    settings.sync()
+    again = Settings()
+    assert again.out_dir == tmp_path / "out"
+    assert again.pattern == "<name>_fixed"
+    assert again.overwrite == OVERWRITE_REPLACE
+    assert again.reference_for(tmp_path / "card") == ref
+    assert again.reference_for(tmp_path / "elsewhere") is None
+    ref.unlink()
+    assert again.reference_for(tmp_path / "card") is None  # gone: not offered any more
+    assert list((tmp_path / "settings").rglob("*.ini"))  # the temporary location, not the user's
+
+
+def test_output_names_and_overwrite_policies(tmp_path):
+    broken = tmp_path / "GX010042.MP4"
+    broken.write_bytes(b"x")
+    out, overwrite = resolve_output(broken, OutputOptions(None, "<name>_fixed", OVERWRITE_KEEP_BOTH))
+    assert (out, overwrite) == (tmp_path / "GX010042_fixed.MP4", False)
+    out.write_bytes(b"earlier result")
+    assert resolve_output(broken, OutputOptions(None, "<name>_fixed", OVERWRITE_KEEP_BOTH))[0] == \
+        tmp_path / "GX010042_fixed (2).MP4"
+    assert resolve_output(broken, OutputOptions(None, "<name>_fixed", OVERWRITE_REPLACE)) == (out, True)
+    with pytest.raises(OutputError, match="already exists"):
+        resolve_output(broken, OutputOptions(None, "<name>_fixed", OVERWRITE_STOP))
+    # two rows of one batch never get the same name
+    assert resolve_output(broken, OutputOptions(None, "<name>_fixed", OVERWRITE_REPLACE), [out])[0] == \
+        tmp_path / "GX010042_fixed (2).MP4"
+    other = tmp_path / "out"
+    assert resolve_output(broken, OutputOptions(other, "<name>_fixed", OVERWRITE_KEEP_BOTH))[0] == \
+        other / "GX010042_fixed.MP4"
+    with pytest.raises(OutputError):
+        resolve_output(broken, OutputOptions(None, "<name>", OVERWRITE_REPLACE))
+
+
+def test_language_follows_the_system_locale():
+    assert pick_language(QLocale("ja_JP")) == "ja"
+    assert pick_language(QLocale("en_GB")) == "en"
+    assert pick_language(QLocale("de_DE")) == "en"
+
+
+def test_japanese_translation(qapp, translators):
+    assert (translations_dir() / "mp4fix_ja.qm").is_file() and (translations_dir() / "mp4fix_ja.ts").is_file()
+    translators += install_translations(qapp, "ja")
+    assert QCoreApplication.translate("MainWindow", "Repair unfinished recordings") == "途中で終わった録画を修復"
+    assert QCoreApplication.translate("", "Video") == "映像"
+    assert "%1" in QCoreApplication.translate(
+        "", "The index (moov) is missing: the recording was not finished. %1 of audio/video data can be recovered.")
+    assert QCoreApplication.translate("MainWindow", "Repair %n file(s)", "", 3) == "3 件を修復"
+
+    from mp4fix.gui.main_window import MainWindow
+
+    w = MainWindow(Settings())
+    try:
+        assert w.heading.text() == "途中で終わった録画を修復"
+        assert w.drop_area.title.text() == "壊れた録画をここにドロップ"
+        assert w.model.headers()[0] == "ファイル"
+    finally:
+        w.close()
+
+
+def test_english_plurals(qapp, translators):
+    translators += install_translations(qapp, "en")
+    assert QCoreApplication.translate("MainWindow", "Repair %n file(s)", "", 1) == "Repair 1 file"
+    assert QCoreApplication.translate("MainWindow", "Repair %n file(s)", "", 4) == "Repair 4 files"
+
+
+def test_words_for_numbers():
+    assert human_size(1_800_000_000) == "1.8 GB"
+    assert human_size(532_000_000) == "532 MB"
+    assert human_size(999) == "999 bytes"
+    assert human_duration(3.4) == "0:03"
+    assert human_duration(125) == "2:05"
+    assert human_duration(3723) == "1:02:03"
+    assert stream_line("video", "h264", 1920, 1080, 29.97) == "Video: H.264, 1920×1080, 29.97 fps"
+    assert stream_line("audio", "mp4a", sample_rate=48000, channels=2) == "Audio: AAC, 48 kHz, stereo"
+
+
+def test_light_and_dark_palettes(qapp):
+    assert not is_dark(light_palette())
+    assert is_dark(dark_palette())
+    assert is_dark(palette_for("dark")) and not is_dark(palette_for("light"))
+
+
+def test_icons_for_every_density(qapp):
+    assert (resource_dir() / "icons" / "mp4fix.svg").is_file()
+    icon = app_icon()
+    assert not icon.isNull()
+    sizes = {s.width() for s in icon.availableSizes()}
+    assert set(APP_ICON_SIZES) <= sizes
+    assert not tinted_icon("play", "#ffffff").isNull()
+
+
+def test_folders_expand_to_their_recordings(tmp_path):
+    (tmp_path / "DCIM" / "100GOPRO").mkdir(parents=True)
+    for name in ("GX01.MP4", "GX02.mov", "notes.txt", ".hidden.mp4"):
+        (tmp_path / "DCIM" / "100GOPRO" / name).write_bytes(b"x")
+    found = expand_paths([tmp_path / "DCIM"])
+    assert [p.name for p in found] == ["GX01.MP4", "GX02.mov"]
+
+
+def test_queue_model(qtbot, tmp_path):
+    model = QueueModel()
+    f = tmp_path / "a.mp4"
+    f.write_bytes(b"x" * 1500)
+    item = model.add(f)
+    assert model.add(f) is None  # the same file twice is one row
+    assert model.rowCount() == 1 and model.columnCount() == 6
+    assert model.index(0, QueueModel.COL_STATUS).data() == "Checking…"
+    assert model.index(0, QueueModel.COL_SIZE).data() == "1.5 KB"
+    assert model.index(0, QueueModel.COL_PROGRESS).data(ProgressRole) == -1.0
+    info = BrokenInfo(f, 1500, "broken", "The index (moov) is missing.", 1400)
+    model.update(item.id, status=Status.READY, info=info)
+    assert model.index(0, QueueModel.COL_STATUS).data() == "Ready to repair"
+    model.update(item.id, status=Status.RUNNING)
+    with qtbot.waitSignal(model.dataChanged):
+        model.set_progress(item.id, 0.42, "scan")
+    assert model.index(0, QueueModel.COL_PROGRESS).data(ProgressRole) == pytest.approx(0.42)
+    assert model.index(0, QueueModel.COL_STATUS).data() == "Finding audio and video…"
+    model.update(item.id, status=Status.CANCELLED)
+    assert model.index(0, QueueModel.COL_RESULT).data() == "Nothing was written."
+    model.remove(item.id)
+    assert model.rowCount() == 0
+
+
+def test_many_qt_calls_do_not_exhaust_none(qapp):
+    """PySide6 6.12 on Python < 3.12 drops a reference to None on every void call; the GUI guards it."""
+    label = QLabel()
+    for _ in range(50_000):  # more than None's usual reference count (~10,000)
+        label.setText("x")
+    assert label.text() == "x"  # still alive (without the guard the interpreter would have aborted)
