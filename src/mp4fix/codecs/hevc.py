@@ -12,6 +12,11 @@ hvcC record and from the stream itself ('hev1', or headers repeated at every key
 sample are used for that sample at once and kept for later samples when the scanner keeps the sample
 (``accept``). Each match carries an ``HevcPicture`` with what picture order counts need, from which
 ``presentation_order`` rebuilds the composition order (clause 8.3.1) of a whole track.
+
+Keyframes: every IRAP picture by default (what ffmpeg's mp4 muxer marks for libx265, CRA included);
+``check_reference`` / ``learn_keyframe_rule`` switch to "IDR/BLA only" or "IRAP + all-intra" when the
+reference's stss says so, and ``clone`` hands what was learned to a fresh matcher. ``candidates`` is the
+numpy prefilter for resynchronisation.
 """
 
 from __future__ import annotations
