@@ -22,6 +22,7 @@ Main API::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import struct
@@ -453,6 +454,21 @@ def audio_specific_config(esds_payload: bytes) -> bytes:
 def ff_packets(path: str | os.PathLike, *, ignore_editlist: bool = True, parse: bool = False) -> dict[int, list]:
     """ffmpeg's packets per stream index (``mp4fix.fftools.packets``). By default the pure container view:
     raw sample-table times (no edit list) and key flags from stss (no codec parser)."""
+    return _ff_packets(*_file_key(path), ignore_editlist, parse)
+
+
+def ff_framemd5(path: str | os.PathLike, stream_spec: str | None = None) -> list[str]:
+    return list(_ff_framemd5(*_file_key(path), stream_spec))
+
+
+def _file_key(path) -> tuple[str, int, int]:
+    # the cached originals are read by many tests: remember ffmpeg's answers per (path, size, mtime)
+    st = os.stat(path)
+    return str(path), st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=64)
+def _ff_packets(path: str, _size: int, _mtime: int, ignore_editlist: bool, parse: bool) -> dict[int, list]:
     from mp4fix.fftools import packets
 
     out: dict[int, list] = {}
@@ -461,10 +477,11 @@ def ff_packets(path: str | os.PathLike, *, ignore_editlist: bool = True, parse: 
     return out
 
 
-def ff_framemd5(path: str | os.PathLike, stream_spec: str | None = None) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def _ff_framemd5(path: str, _size: int, _mtime: int, stream_spec: str | None) -> tuple[str, ...]:
     from mp4fix.fftools import framemd5
 
-    return framemd5(path, stream_spec)
+    return tuple(framemd5(path, stream_spec))
 
 
 def compare_with_ffmpeg(path: str | os.PathLike, movie: Movie | None = None) -> list[str]:

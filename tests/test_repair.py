@@ -27,7 +27,7 @@ CUTS = ["mdat30", "mid_sample", "sample_boundary", "mdat90"]
 def _decoded_by_pts(path: Path, spec: str) -> dict[int, str]:
     """{pts: md5} of every decoded frame of one stream type ('v' or 'a')."""
     out: dict[int, str] = {}
-    for line in fftools.framemd5(path, spec):
+    for line in oracle.ff_framemd5(path, spec):
         if line.startswith("#") or not line.strip():
             continue
         cols = [c.strip() for c in line.split(",")]

@@ -58,6 +58,7 @@ class RepairPlan:
     matchers: list[Matcher | None]
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
     delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
+    scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
 
 
 def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
@@ -119,6 +120,8 @@ def _check_fit(p: RepairPlan) -> None:
         probe = Scanner(mf.data, mf.arr, p.profile, _fresh(p)).run(start, end)
         if probe.bytes_used == 0 or probe.bytes_used < 0.5 * (end - start - probe.tail):
             raise _mismatch(p, probe)
+        if end == diag.mdat_end:
+            p.scanned = probe  # a short recording: the full scan is already done
         with tempfile.TemporaryDirectory(prefix="mp4fix-trial-") as tmp:
             trial = Path(tmp) / ("trial" + p.broken.suffix)
             layout, moov, _ = _assemble(mf, p, probe)
@@ -200,9 +203,13 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
-        scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
-                          progress=lambda f: report_progress("scan", f, "Finding audio and video samples"))
-        result = scanner.run(diag.mdat_start, diag.mdat_end)
+        if p.scanned is not None:
+            result = p.scanned
+        else:
+            scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
+                              progress=lambda f: report_progress("scan", f, "Finding audio and video samples"))
+            result = scanner.run(diag.mdat_start, diag.mdat_end)
+        report_progress("scan", 1.0, "Found the samples")
         if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
             raise _mismatch(p, result)
         _check_timing(p, result)
