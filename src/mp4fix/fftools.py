@@ -31,6 +31,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Sequence
 
+import ffmpeg as ffmpeg_python  # ffmpeg-python: builds the command lines below as filter graphs
+
 from mp4fix.errors import CancelledError, FFmpegError
 from mp4fix.progress import CancelToken
 from mp4fix.report import VerifyResult
@@ -313,6 +315,11 @@ def _trim_log(lines: Sequence[str], head: int = _LOG_HEAD, tail: int = _LOG_TAIL
         return "\n".join(lines)
     skipped = len(lines) - head - tail
     return "\n".join(lines[:head] + [f"... {skipped} lines omitted ..."] + lines[-tail:])
+
+
+def _graph_args(graph, *global_args: str) -> list[str]:
+    """The ffmpeg arguments of an ffmpeg-python graph, with global options in front."""
+    return list(global_args) + graph.get_args()
 
 
 def _input(path: str | os.PathLike) -> str:
@@ -634,8 +641,9 @@ def decode_check(path: str | os.PathLike, *, progress: Callable[[float], None] |
                         state["last_fraction"] = frac
                         progress(frac)
 
-    args = ["-v", "level+warning", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1", "-i", _input(path),
-            "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
+    source = ffmpeg_python.input(_input(path))
+    args = _graph_args(ffmpeg_python.output(source["v?"], source["a?"], "-", f="null"),
+                       "-v", "level+warning", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1")
     res = run(args, exe=exe, timeout=timeout, cancel=cancel, on_stdout_line=on_out, on_stderr_line=on_err,
               check=False, what=f"decoding {name}")
     errors = state["errors"]
@@ -684,14 +692,11 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
     exe = exe or ffmpeg_exe()
     name = os.path.basename(os.fspath(path))
     width = max(int(width), 2)
-    vf = f"scale={width}:-2:flags=bilinear"
     pre: list[str] = []
-    frames = ["-frames:v", "1"]
     if at == "last":
         info = probe(path, exe=exe, timeout=min(timeout, PROBE_TIMEOUT))
         if info.duration and info.duration > 2.5:
             pre = ["-ss", f"{info.duration - 2.0:.3f}"]
-        frames = []  # decode to the end, keep the last frame
     elif at != "first":
         try:
             seconds = float(at)
@@ -699,19 +704,22 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
             raise FFmpegError(f"A thumbnail position must be seconds, 'first' or 'last', not {at!r}.") from None
         if seconds > 0:
             pre = ["-ss", f"{seconds:.3f}"]
-    args = ["-v", "error"] + pre + ["-i", _input(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf] + frames
+    source = ffmpeg_python.input(_input(path), **{k.lstrip("-"): v for k, v in zip(pre[0::2], pre[1::2])})
+    picture = source["v:0"].filter("scale", width, -2, flags="bilinear")
     what = f"making a thumbnail of {name}"
     if at == "last":
         # every decoded frame overwrites one file (-update 1): memory stays flat however long the tail is
         with tempfile.TemporaryDirectory(prefix="mp4fix-thumb-") as tmp:
             out = os.path.join(tmp, "last.png")
-            res = run(args + ["-c:v", "png", "-update", "1", "-y", "file:" + out], exe=exe, timeout=timeout,
-                      cancel=cancel, check=False, what=what)
+            args = _graph_args(ffmpeg_python.output(picture, "file:" + out, **{"c:v": "png", "update": 1}),
+                               "-v", "error", "-y")
+            res = run(args, exe=exe, timeout=timeout, cancel=cancel, check=False, what=what)
             data = Path(out).read_bytes() if os.path.isfile(out) else b""
         pngs = _split_pngs(data)
     else:
-        res = run(args + ["-c:v", "png", "-f", "image2pipe", "-"], exe=exe, timeout=timeout, cancel=cancel,
-                  check=False, what=what)
+        args = _graph_args(ffmpeg_python.output(picture, "-", f="image2pipe", **{"c:v": "png", "frames:v": 1}),
+                           "-v", "error")
+        res = run(args, exe=exe, timeout=timeout, cancel=cancel, check=False, what=what)
         pngs = _split_pngs(res.stdout)
     if not pngs:
         why = _explain(res.stderr_lines) if res.stderr_lines else "no video frame was decoded there"
@@ -732,9 +740,10 @@ def framemd5(path: str | os.PathLike, stream_spec: str | None = None, *, timeout
     ``header=True`` also returns the ``#`` lines (time bases, codecs).
     """
     name = os.path.basename(os.fspath(path))
-    maps = ["-map", f"0:{stream_spec}"] if stream_spec is not None else ["-map", "0:v?", "-map", "0:a?"]
-    res = run(["-v", "error", "-i", _input(path)] + maps + ["-f", "framemd5", "-"], exe=exe, timeout=timeout,
-              what=f"hashing the frames of {name}")
+    source = ffmpeg_python.input(_input(path))
+    streams = [source[stream_spec]] if stream_spec is not None else [source["v?"], source["a?"]]
+    args = _graph_args(ffmpeg_python.output(*streams, "-", f="framemd5"), "-v", "error")
+    res = run(args, exe=exe, timeout=timeout, what=f"hashing the frames of {name}")
     lines = [ln.strip() for ln in res.stdout.decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines if header else [ln for ln in lines if not ln.startswith("#")]
 
