@@ -34,7 +34,7 @@ from mp4fix.write import check_output, plan_layout, write_file
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
 
 FIT_PROBE_BYTES = 4 << 20  # how much of the broken file ``plan`` reads to check that the reference fits
-REFERENCE_CHECK_SAMPLES = 60  # reference samples each matcher must measure exactly
+REFERENCE_CHECK_SAMPLES = 600  # reference samples each matcher measures (and learns from) before scanning
 
 
 def default_output_path(broken: str | Path, out_dir: str | Path | None = None,
@@ -90,8 +90,7 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
             if why:
                 skipped[t.index] = why
             elif m is not None:
-                fresh = type(m)(t)
-                delays[t.index] = build.learn_delay(t, fresh, ref.data)
+                delays[t.index] = build.learn_delay(t, m.clone(), ref.data)
     if all(m is None for m in matchers):
         codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
         reasons = "; ".join(dict.fromkeys(skipped.values()))
@@ -152,8 +151,8 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
 
 
 def _fresh(p: RepairPlan) -> list[Matcher | None]:
-    """New matcher instances (matchers keep in-band state while scanning)."""
-    return [type(m)(t) if m is not None else None for m, t in zip(p.matchers, p.profile.tracks)]
+    """Fresh matchers that keep what was learned from the reference (matchers keep stream state as they scan)."""
+    return [m.clone() if m is not None else None for m in p.matchers]
 
 
 def _make_matcher(track, ref: MediaFile) -> tuple[Matcher | None, str]:
@@ -166,13 +165,7 @@ def _make_matcher(track, ref: MediaFile) -> tuple[Matcher | None, str]:
         return None, exc.message
     n = min(len(track.sizes), REFERENCE_CHECK_SAMPLES)
     if n and cls.self_delimiting:
-        probe = cls(track)
-        good = 0
-        for off, size in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist()):
-            sm = probe.match(ref.data, off, off + size)
-            if sm is not None and sm.size == size:
-                good += 1
-                probe.accept(sm)
+        good = m.check_reference(ref.data, track.offsets[:n], track.sizes[:n])
         if good < 0.9 * n:
             return None, (f"the reference's own {track.kind} samples ('{track.fourcc}') could not be measured "
                           f"({good} of {n})")

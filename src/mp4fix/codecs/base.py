@@ -88,13 +88,22 @@ class Matcher:
         return None
 
     def check_reference(self, data, offsets: np.ndarray, sizes: np.ndarray) -> int:
-        """How many of the reference's own samples this matcher measures exactly; used to test the fit."""
+        """Measure the reference's first samples (in order); return how many come out exactly.
+
+        Subclasses may also learn from them here (which pictures the muxer flags as sync samples, rare NAL
+        types the stream uses, ...); ``clone`` then carries that over to the matchers that scan.
+        """
         good = 0
-        for off, size in zip(offsets.tolist(), sizes.tolist()):
+        for off, size in zip(np.asarray(offsets).tolist(), np.asarray(sizes).tolist()):
             m = self.match(data, off, off + size)
             if m is not None and m.size == size:
                 good += 1
+                self.accept(m)
         return good
+
+    def clone(self) -> "Matcher":
+        """A fresh matcher for the same track: what was learned from the reference, none of its stream state."""
+        return type(self)(self.track)
 
 
 _REGISTRY: dict[str, type[Matcher]] = {}
