@@ -444,9 +444,12 @@ def test_the_window_stays_responsive_during_a_long_repair(qtbot, window, media, 
     duration = end - start
     assert duration > 0.3, "the repair was too short to say anything"
     gaps = [b - a for a, b in zip([start] + during, during + [end])]
-    # the event loop ran all along: timer ticks kept coming, never a pause a person would notice
-    assert max(gaps) < 0.5, f"the UI thread froze for {max(gaps):.2f} s during a {duration:.2f} s repair"
-    assert len(during) >= duration / 0.1, (len(during), duration)
+    # the event loop ran all along: timer ticks (every 10 ms) kept coming while the worker ran. A UI thread
+    # blocked by the repair would show one gap as long as the repair and no ticks in between. (The bounds
+    # leave room for a CI machine busy with other tests on its 2 cores.)
+    assert max(gaps) < max(0.75, 0.4 * duration), \
+        f"the UI thread froze for {max(gaps):.2f} s during a {duration:.2f} s repair"
+    assert len(during) >= duration / 0.2, (len(during), duration)
     assert len(set(progress_seen)) > 3  # the progress bar moved
 
 
