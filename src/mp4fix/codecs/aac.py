@@ -595,6 +595,8 @@ class AacFrameParser:
         self.elements = config.elements
         self.pce_elements = config.pce.elements if config.pce is not None else None
         self.cce_tags = frozenset(tag for _, tag in config.pce.cc_elements) if config.pce is not None else frozenset()
+        first = self._first_ids()
+        self._first_id_ok = tuple(i in first for i in range(8))
         # the window sizes tried: one that holds nearly every frame of this recording (building the word list
         # costs time in proportion to its size), then the largest frame the configuration allows
         guess = max(typical_size + typical_size // 4 + 32, 256) if typical_size else 192 * max(config.channels, 1)
@@ -605,7 +607,7 @@ class AacFrameParser:
     def frame_length(self, data, pos: int, end: int) -> int | None:
         """Exact byte length of the raw_data_block at ``pos`` if one lies complete within [pos, end), else None."""
         avail = min(end - pos, self.max_bytes, len(data) - pos)
-        if avail <= 0:
+        if avail <= 0 or not self._first_id_ok[data[pos] >> 5]:
             return None
         for wbytes in self.windows:
             final = wbytes >= avail
