@@ -33,22 +33,6 @@ from mp4fix.gui.settings import Settings  # noqa: E402
 REPAIR_TIMEOUT = 180_000  # ms; a slow CI machine encodes, repairs and verifies on 2 cores
 
 
-def _engine_ready() -> bool:
-    """False only while ``mp4fix.repair.repair`` is still a stub."""
-    from mp4fix.repair import repair
-
-    try:
-        repair("/nonexistent/broken.mp4", "/nonexistent/reference.mp4")
-    except NotImplementedError:
-        return False
-    except Exception:  # noqa: BLE001 - any real error means the engine is there
-        return True
-    return True
-
-
-needs_engine = pytest.mark.skipif(not _engine_ready(), reason="the repair engine has not landed yet")
-
-
 # --- media ----------------------------------------------------------------------------------------
 
 
@@ -227,7 +211,6 @@ def test_empty_window_invites_a_drop(window):
     assert window.reference_slot.browse.isVisible()
 
 
-@needs_engine
 def test_batch_repair_by_drag_and_drop(qtbot, window, media, tmp_path):
     work = tmp_path / "card"
     broken = _copy([media.broken_a, media.broken_b], work)
@@ -289,7 +272,6 @@ def test_batch_repair_by_drag_and_drop(qtbot, window, media, tmp_path):
     assert window.settings.reference_for(work) == reference
 
 
-@needs_engine
 def test_folder_drop_offers_a_healthy_reference_and_remembers_it(qtbot, window, media, tmp_path, settings):
     card = tmp_path / "DCIM"
     broken = _copy([media.broken_a], card)
@@ -318,7 +300,6 @@ def test_folder_drop_offers_a_healthy_reference_and_remembers_it(qtbot, window, 
     second.manager.wait(30_000)
 
 
-@needs_engine
 def test_cancel_one_file_mid_run_leaves_no_partial_output(qtbot, window, media, tmp_path):
     work = tmp_path / "card"
     broken = _copy([media.big], work)
@@ -342,7 +323,6 @@ def test_cancel_one_file_mid_run_leaves_no_partial_output(qtbot, window, media, 
     assert window.details.retry.isVisible()
 
 
-@needs_engine
 def test_cancel_all_stops_the_batch_cleanly(qtbot, window, media, tmp_path):
     work = tmp_path / "card"
     broken = _copy([media.big, media.broken_a, media.broken_b], work)
@@ -363,7 +343,6 @@ def test_cancel_all_stops_the_batch_cleanly(qtbot, window, media, tmp_path):
     assert window.model.items()[0].status is Status.CANCELLED  # the long one was cut short
 
 
-@needs_engine
 def test_a_broken_reference_shows_its_sentence(qtbot, window, media, tmp_path):
     broken = _copy([media.broken_a], tmp_path / "card")
     also_broken = _copy([media.broken_b], tmp_path / "ref")[0]
@@ -379,7 +358,6 @@ def test_a_broken_reference_shows_its_sentence(qtbot, window, media, tmp_path):
     assert statuses(window) == [Status.READY]
 
 
-@needs_engine
 def test_a_reference_that_does_not_fit_warns_then_fails_with_the_cli_sentence(qtbot, window, media, tmp_path):
     from mp4fix.errors import Mp4fixError
     from mp4fix.repair import plan
@@ -415,7 +393,6 @@ def test_a_reference_that_does_not_fit_warns_then_fails_with_the_cli_sentence(qt
     assert leftovers(work, broken) == set()
 
 
-@needs_engine
 def test_the_window_stays_responsive_during_a_long_repair(qtbot, window, media, tmp_path):
     broken = _copy([media.big], tmp_path / "card")
     set_reference_by_drop(qtbot, window, media.reference)
@@ -453,7 +430,6 @@ def test_the_window_stays_responsive_during_a_long_repair(qtbot, window, media, 
     assert len(set(progress_seen)) > 3  # the progress bar moved
 
 
-@needs_engine
 @pytest.mark.parametrize("answer", [True, False])
 def test_closing_during_a_repair_asks_then_cancels_cleanly(qtbot, window, media, tmp_path, answer):
     work = tmp_path / "card"
