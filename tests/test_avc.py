@@ -702,6 +702,8 @@ def test_synthetic_keyframe_rule_from_reference():
         assert m.key_rule == rule
         got = check_samples(m, s)
         assert [r.keyframe for r in got] == ([True] * 5 if keys is None else [bool(k) for k in keys])
+        # the scanner works with clones: they must flag keyframes by the learned rule too
+        assert [r.keyframe for r in check_samples(m.clone(), s)] == [r.keyframe for r in got]
 
 
 def test_match_never_changes_state(media):
@@ -729,3 +731,4 @@ def test_presentation_positions_fall_back_to_ranks():
     units = [r.info for r in got]
     assert presentation_positions(units).tolist() == [0, 2, 1, 3]
     assert isinstance(units[0].pictures[0], SliceHeader)
+

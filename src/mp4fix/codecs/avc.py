@@ -1292,6 +1292,13 @@ class AvcMatcher(Matcher):
             self.aso = self._aso_by_profile
         return good
 
+    def clone(self) -> "AvcMatcher":
+        """A fresh matcher (parameter sets from avcC only) that keeps what learn_reference learned."""
+        other = type(self)(self.track)
+        for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always"):
+            setattr(other, name, getattr(self, name))
+        return other
+
     def check_reference(self, data, offsets: np.ndarray, sizes: np.ndarray) -> int:
         """How many of the given reference samples are measured exactly; also learns from them
         (see ``learn_reference``), using the track's sync-sample table for the keyframe rule."""
