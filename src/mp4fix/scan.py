@@ -71,7 +71,10 @@ class Scanner:
         self.progress = progress
         self._cache: dict[tuple[int, int], list[SampleMatch]] = {}
         self._start = self._end = 0
-        self._max_run, self._successor = _learn_pattern(profile)
+        self._max_run, self._successor, self._typical_run = _learn_pattern(profile)
+        # media time (seconds) each track has reached: recorders interleave by time
+        self._clock = [0.0] * len(profile.tracks)
+        self._tick = [t.sample_duration / t.timescale if t.timescale else 0.0 for t in profile.tracks]
 
     # -- matching with a memo: each (position, track) is parsed at most once ---------------------------
     #
@@ -189,6 +192,7 @@ class Scanner:
                 self._cache = {k: v for k, v in self._cache.items() if k[1] != ti}
             run = run + 1 if ti == last else 1
             last = ti
+            self._clock[ti] += self._tick[ti] * m.count
             pos += m.size
             if len(self._cache) > 256:  # forget what lies behind
                 self._cache = {k: v for k, v in self._cache.items() if k[0] >= pos}
@@ -212,8 +216,25 @@ class Scanner:
         if len(pool) == 1:
             return pool[0]
         reach = {id(m): m.size + self._chain(pos + m.size, LOOKAHEAD_DEPTH) for _, m in pool}
+        best = max(reach.values())
+        pool = [c for c in pool if reach[id(c[1])] == best]
+        sizes = {c[1].size for c in pool}
+        if len(sizes) == 1 and len({ti for ti, _ in pool}) > 1:
+            return self._same_bytes(pool, last, run)
         rank = {id(m): i for i, (_, m) in enumerate(pool)}  # a matcher lists its likelier options first
-        return max(pool, key=lambda c: (reach[id(c[1])], -order.index(c[0]), -rank[id(c[1])]))
+        return min(pool, key=lambda c: (order.index(c[0]), rank[id(c[1])]))
+
+    def _same_bytes(self, pool: list[tuple[int, SampleMatch]], last: int | None, run: int):
+        """Several tracks accept exactly these bytes (e.g. two AAC tracks with one configuration).
+
+        Syntax cannot tell them apart; the muxer's rhythm can. A run of samples of one track continues while
+        it is shorter than the runs the reference shows for that track; otherwise the sample belongs to the
+        track furthest behind in time, as recorders interleave by time (ties: the lower track).
+        """
+        tracks = [ti for ti, _ in pool]
+        if last in tracks and run < self._typical_run.get(last, 1):
+            return next(c for c in pool if c[0] == last)
+        return min(pool, key=lambda c: (round(self._clock[c[0]], 6), c[0]))
 
     def _resync(self, pos: int) -> int | None:
         """The next position at or after ``pos`` where a confirmed sample starts, or None."""
@@ -260,19 +281,26 @@ def _merge(ranges: list[tuple[int, int]]) -> None:
     ranges[:] = out
 
 
-def _learn_pattern(profile: Profile) -> tuple[dict[int, int], dict[int, int]]:
-    """From the reference's chunk layout: each track's longest run of samples, and its usual successor."""
-    max_run: dict[int, int] = {}
-    pairs: dict[tuple[int, int], int] = {}
-    prev = None
+def _learn_pattern(profile: Profile) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """From the reference's chunk layout: per track its longest run of samples, its usual successor, and
+    its typical (median) run length."""
+    runs: list[tuple[int, int]] = []
     for ti, n in profile.layout:
-        if prev is not None and prev[0] == ti:
-            n += prev[1]  # consecutive chunks of one track are one run
+        if runs and runs[-1][0] == ti:
+            runs[-1] = (ti, runs[-1][1] + n)  # consecutive chunks of one track are one run
+        else:
+            runs.append((ti, n))
+    max_run: dict[int, int] = {}
+    lengths: dict[int, list[int]] = {}
+    pairs: dict[tuple[int, int], int] = {}
+    for i, (ti, n) in enumerate(runs):
         max_run[ti] = max(max_run.get(ti, 0), n)
-        if prev is not None and prev[0] != ti:
-            pairs[(prev[0], ti)] = pairs.get((prev[0], ti), 0) + 1
-        prev = (ti, n)
+        lengths.setdefault(ti, []).append(n)
+        if i:
+            key = (runs[i - 1][0], ti)
+            pairs[key] = pairs.get(key, 0) + 1
     successor: dict[int, int] = {}
-    for (a, b), count in sorted(pairs.items(), key=lambda kv: -kv[1]):
+    for (a, b), _count in sorted(pairs.items(), key=lambda kv: -kv[1]):
         successor.setdefault(a, b)
-    return max_run, successor
+    typical = {ti: int(np.median(v[:-1] if len(v) > 1 else v)) for ti, v in lengths.items()}
+    return max_run, successor, typical
