@@ -41,6 +41,12 @@ def test_walk_largesize():
     assert refs[1].header_size == 16 and refs[1].payload_start == 16 + 16 and refs[1].end == len(data)
 
 
+def test_walk_largesize_never_filled_in_runs_to_end():
+    data = box(b"ftyp", b"isom\0\0\0\0") + struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", 0) + b"\1" * 30
+    refs = list(boxes.walk(data))
+    assert refs[1].type == "mdat" and refs[1].header_size == 16 and refs[1].end == len(data)
+
+
 def test_walk_largesize_below_16_is_garbage():
     data = struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", 8)
     assert list(boxes.walk(data)) == []

@@ -105,7 +105,8 @@ def read_header(data, offset: int, end: int, *, top_level: bool = False) -> BoxR
             return None
         declared = int.from_bytes(raw[8:16], "big")
         header = 16
-        if declared < 16:
+        # 0 at the top level is a 64-bit size never filled in: like size 0, the box runs to the end of file
+        if declared < 16 and not (declared == 0 and top_level):
             return None
     elif size32 == 0:
         if not top_level:

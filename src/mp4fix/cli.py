@@ -165,6 +165,7 @@ def format_report(report) -> str:
             lines.append(f"  track {t.track_id} {t.kind:5} {t.codec}: skipped: {t.note}")
     lines.append(f"  media data: {human_size(report.bytes_used)} of {human_size(report.mdat_bytes)} indexed"
                  + (f", {human_size(report.bytes_skipped)} skipped" if report.bytes_skipped else "")
+                 + (f", {human_size(report.bytes_padding)} padding" if report.bytes_padding else "")
                  + (f", {human_size(report.truncated_tail)} incomplete at the cut" if report.truncated_tail
                     else ""))
     for w in report.warnings:

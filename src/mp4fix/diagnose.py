@@ -45,6 +45,7 @@ class Diagnosis:
     mdat_end: int | None = None  # end of its payload as present in the file
     tracks: list[TrackInfo] = field(default_factory=list)
     broken: bool = False  # True when the index is missing and mdat holds data to recover
+    mdat_placeholder: bool = False  # the mdat size was never written: its data runs to the end of the file
     problem: str = ""  # one plain sentence for a person
 
     @property
@@ -78,6 +79,11 @@ def diagnose(path) -> Diagnosis:
         mdats = [r for r in refs if r.type == "mdat"]
         if mdats:
             d.mdat_start, d.mdat_end = mdats[0].payload_start, mdats[0].end
+            if mdats[0] is refs[-1] and refs[-1].end < mf.size:
+                # the header's size is a placeholder the recorder never fixed (it stops short and what
+                # follows is no box): the media data runs to the end of the file
+                d.mdat_end = mf.size
+                d.mdat_placeholder = True
         moov = next((r for r in refs if r.type == "moov" and not r.truncated), None)
         d.has_moov = moov is not None
         last = refs[-1]
@@ -94,7 +100,7 @@ def diagnose(path) -> Diagnosis:
                    or last.type == "mdat" else "the recording was not finished")
             d.problem = (f"The index (moov) is missing: {how}. "
                          f"{human_size(d.recoverable_bytes)} of audio/video data can be recovered.")
-        end = last.end
+        end = mf.size if d.mdat_placeholder else last.end
         if end < mf.size and not last.truncated:
             d.problem += f" {human_size(mf.size - end)} after the last box are not part of any box."
         return d

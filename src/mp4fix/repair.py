@@ -217,6 +217,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report.mdat_bytes = diag.recoverable_bytes
         report.bytes_used = result.bytes_used
         report.bytes_skipped = result.bytes_skipped
+        report.bytes_padding = result.bytes_padding
         report.truncated_tail = result.tail
     for ts in result.tracks:
         t = ts.track

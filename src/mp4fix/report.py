@@ -34,7 +34,8 @@ class RepairReport:
     tracks: list[TrackResult] = field(default_factory=list)
     mdat_bytes: int = 0  # payload bytes present in the broken file's mdat
     bytes_used: int = 0  # of those, bytes now indexed as samples
-    bytes_skipped: int = 0  # bytes no track claimed (garbage, padding, an unrecognised track)
+    bytes_skipped: int = 0  # bytes no track claimed (garbage, damage, an unrecognised track)
+    bytes_padding: int = 0  # free/skip boxes and zero padding between samples (layout, not lost data)
     truncated_tail: int = 0  # bytes at the cut that held an incomplete sample
     verify: VerifyResult | None = None
     warnings: list[str] = field(default_factory=list)

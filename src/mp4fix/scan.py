@@ -45,11 +45,16 @@ class ScanResult:
     start: int
     end: int
     skipped: list[tuple[int, int]] = field(default_factory=list)  # [start, end) ranges no track claimed
+    padding: list[tuple[int, int]] = field(default_factory=list)  # free/skip boxes and zero runs between samples
     tail: int = 0  # bytes at the cut that hold an incomplete sample
 
     @property
     def bytes_skipped(self) -> int:
         return sum(b - a for a, b in self.skipped)
+
+    @property
+    def bytes_padding(self) -> int:
+        return sum(b - a for a, b in self.padding)
 
     @property
     def bytes_used(self) -> int:
@@ -170,14 +175,16 @@ class Scanner:
             if choice is None:
                 if self._is_padding_box(pos):
                     size = int.from_bytes(self.data[pos:pos + 4], "big")
-                    result.skipped.append((pos, pos + size))
+                    result.padding.append((pos, pos + size))
                     pos += size
                     continue
                 nxt = self._resync(pos + 1)
                 if nxt is None:
                     result.tail = end - pos
                     break
-                result.skipped.append((pos, nxt))
+                # muxers pad between chunks with zeros: that is layout, not lost data
+                gap = self.arr[pos:nxt]
+                (result.padding if not gap.any() else result.skipped).append((pos, nxt))
                 pos = nxt
                 last, run = None, 0
                 continue
@@ -197,6 +204,7 @@ class Scanner:
             if len(self._cache) > 256:  # forget what lies behind
                 self._cache = {k: v for k, v in self._cache.items() if k[0] >= pos}
         _merge(result.skipped)
+        _merge(result.padding)
         if self.progress is not None:
             self.progress(1.0)
         return result
