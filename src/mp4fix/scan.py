@@ -19,6 +19,7 @@ from mp4fix.profile import Profile, TrackProfile
 
 RESYNC_WINDOW = 1 << 20  # bytes examined per resynchronisation step
 LOOKAHEAD_DEPTH = 3  # samples followed to settle a tie between tracks
+TAIL_ALLOWANCE = 1 << 20  # unrecognised bytes at the cut still taken for one incomplete sample
 _PADDING_BOXES = (b"free", b"skip", b"wide", b"junk")
 
 
@@ -180,7 +181,13 @@ class Scanner:
                     continue
                 nxt = self._resync(pos + 1)
                 if nxt is None:
-                    result.tail = end - pos
+                    # the cut leaves at most one incomplete sample per track; more than a few of the largest
+                    # samples seen is data nothing recognised (damage, a track that cannot be parsed)
+                    largest = max((max(t.sizes) for t in result.tracks if t.sizes), default=0)
+                    if end - pos <= max(4 * largest, TAIL_ALLOWANCE):
+                        result.tail = end - pos
+                    else:
+                        result.skipped.append((pos, end))
                     break
                 # muxers pad between chunks with zeros: that is layout, not lost data
                 gap = self.arr[pos:nxt]
@@ -255,8 +262,6 @@ class Scanner:
                 for _ti, m in self._strong_fits(c):
                     if self._follows(c + m.size):
                         return c
-                if self._is_padding_box(c):
-                    return c
                 if len(self._cache) > 4096:
                     self._cache.clear()
             if self.progress is not None:
