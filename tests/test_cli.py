@@ -146,3 +146,35 @@ def test_probe_not_mp4(tmp_path):
     f.write_text("hello")
     proc = mp4fix("probe", f)
     assert proc.returncode == 2 and "not an MP4" in one_sentence_error(proc)
+
+
+def _without_root_powers() -> list[str]:
+    """A command prefix that drops the capabilities that let root read any file, or [] if not possible."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot make a file unreadable")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+@pytest.mark.parametrize("which", ["broken", "reference"])
+def test_unreadable_file_is_one_sentence(which, fixture_path, broken_file):
+    broken, _ = broken_file("avc_nobf_aac44m", "mdat60")
+    reference = broken.with_name("reference.mp4")
+    reference.write_bytes(fixture_path("avc_nobf_aac44m_ref").read_bytes())
+    target = broken if which == "broken" else reference
+    target.chmod(0)
+    try:
+        env = dict(os.environ, PYTHONPATH=str(SRC))
+        cmd = _without_root_powers() + [sys.executable, "-m", "mp4fix", "repair", str(broken), "--ref",
+                                        str(reference)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
+    finally:
+        target.chmod(0o644)
+    assert proc.returncode == 2, proc.stderr
+    assert "permission denied" in one_sentence_error(proc)
+    assert not broken.with_name(broken.stem + "_fixed.mp4").exists()
