@@ -14,6 +14,7 @@ import numpy as np
 
 from mp4fix import build, codecs
 from mp4fix.codecs.base import Matcher
+from mp4fix.codecs.data import learn_data_matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
     InputError,
@@ -157,6 +158,11 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
 
 def _make_matcher(track, ref: MediaFile) -> tuple[Matcher | None, str]:
     cls = codecs.matcher_class(track.fourcc)
+    if cls is None and track.kind not in ("video", "audio"):
+        try:  # timed metadata and data tracks: a structure learned from the reference's samples
+            return learn_data_matcher(track, ref.data), ""
+        except Mp4fixError as exc:
+            return None, exc.message
     if cls is None:
         return None, f"the {track.kind} codec '{track.fourcc}' is not supported"
     try:
@@ -230,9 +236,14 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
             report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
                                              note="no sample of this track was found"))
             continue
+        note = ""
+        if t.kind not in ("video", "audio") and len(np.unique(t.durations)) > 1:
+            note = ("sample times are approximate: this track's timing is not in its data, so each sample "
+                    "got the reference's most common duration")
+            report.warnings.append(f"Track {t.track_id} ({t.kind} '{t.fourcc}'): {note}.")
         report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
                                          tt.media_duration / t.timescale, int(tt.sizes.sum()),
-                                         keyframes=int(tt.keyframes.sum())))
+                                         keyframes=int(tt.keyframes.sum()), note=note))
     if result.bytes_skipped:
         report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
                                "no track that could be rebuilt and were left out of the index.")

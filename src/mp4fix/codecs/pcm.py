@@ -7,6 +7,8 @@ believes an option only when a recognised sample follows it. Sizes are always wh
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from mp4fix.codecs.base import Matcher, SampleMatch, register
@@ -39,6 +41,9 @@ class _FixedRuns(Matcher):
         else:
             self._run_bytes, longest = [], frame_bytes
         self.max_run_bytes = max(4 * longest, 1 << 20)
+
+    def clone(self) -> "_FixedRuns":
+        return copy.copy(self)  # no stream state: the learned sizes are all there is
 
     def match_options(self, data, pos: int, end: int) -> list[SampleMatch]:
         return [self.sample_of(n) for n in self._run_bytes if pos + n <= end]
