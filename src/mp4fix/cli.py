@@ -216,7 +216,7 @@ def cmd_probe(args) -> int:
     for t in d.tracks:
         dims = f" {t.width}x{t.height}" if t.kind == "video" else (
             f" {t.sample_rate} Hz {t.channels} ch" if t.kind == "audio" else "")
-        can = "mp4fix can rebuild it" if t.supported else "mp4fix cannot rebuild it"
+        can = "mp4fix can rebuild it" if t.supported else f"mp4fix cannot rebuild it: {t.why_not}"
         print(f"  track {t.track_id}: {t.kind} {t.codec}{dims}, {t.samples} samples, {t.duration:.2f} s — {can}")
     print(f"  diagnosis: {d.problem}")
     print(f"  ffmpeg: {ff_error or 'opens the file'}")

@@ -31,6 +31,7 @@ class TrackInfo:
     sample_rate: int = 0
     channels: int = 0
     supported: bool = False  # mp4fix can rebuild this track
+    why_not: str = ""  # when it cannot: why, for a person
 
 
 @dataclass
@@ -107,7 +108,7 @@ def diagnose(path) -> Diagnosis:
 
 
 def _tracks(path) -> list[TrackInfo]:
-    from mp4fix.codecs import matcher_class
+    from mp4fix.codecs import make_matcher
     from mp4fix.reference import learn_profile
 
     try:
@@ -115,8 +116,10 @@ def _tracks(path) -> list[TrackInfo]:
     except InputError:
         return []
     out = []
-    for t in profile.tracks:
-        dur = float(t.durations.sum()) / t.timescale if t.timescale else 0.0
-        out.append(TrackInfo(t.track_id, t.kind, t.fourcc, len(t.sizes), dur, t.width, t.height,
-                             t.sample_rate, t.channels, matcher_class(t.fourcc) is not None))
+    with MediaFile(path, role="reference") as mf:
+        for t in profile.tracks:
+            matcher, why = make_matcher(t, mf.data)
+            dur = float(t.durations.sum()) / t.timescale if t.timescale else 0.0
+            out.append(TrackInfo(t.track_id, t.kind, t.fourcc, len(t.sizes), dur, t.width, t.height,
+                                 t.sample_rate, t.channels, matcher is not None, why))
     return out

@@ -14,7 +14,6 @@ import numpy as np
 
 from mp4fix import build, codecs
 from mp4fix.codecs.base import Matcher
-from mp4fix.codecs.data import learn_data_matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
     InputError,
@@ -35,7 +34,6 @@ from mp4fix.write import check_output, plan_layout, write_file
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
 
 FIT_PROBE_BYTES = 4 << 20  # how much of the broken file ``plan`` reads to check that the reference fits
-REFERENCE_CHECK_SAMPLES = 600  # reference samples each matcher measures (and learns from) before scanning
 
 
 def default_output_path(broken: str | Path, out_dir: str | Path | None = None,
@@ -86,7 +84,7 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
     delays: dict[int, int | None] = {}
     with MediaFile(reference, role="reference") as ref:
         for t in profile.tracks:
-            m, why = _make_matcher(t, ref)
+            m, why = codecs.make_matcher(t, ref.data)
             matchers.append(m)
             if why:
                 skipped[t.index] = why
@@ -154,28 +152,6 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
 def _fresh(p: RepairPlan) -> list[Matcher | None]:
     """Fresh matchers that keep what was learned from the reference (matchers keep stream state as they scan)."""
     return [m.clone() if m is not None else None for m in p.matchers]
-
-
-def _make_matcher(track, ref: MediaFile) -> tuple[Matcher | None, str]:
-    cls = codecs.matcher_class(track.fourcc)
-    if cls is None and track.kind not in ("video", "audio"):
-        try:  # timed metadata and data tracks: a structure learned from the reference's samples
-            return learn_data_matcher(track, ref.data), ""
-        except Mp4fixError as exc:
-            return None, exc.message
-    if cls is None:
-        return None, f"the {track.kind} codec '{track.fourcc}' is not supported"
-    try:
-        m = cls(track)
-    except Mp4fixError as exc:
-        return None, exc.message
-    n = min(len(track.sizes), REFERENCE_CHECK_SAMPLES)
-    if n and cls.self_delimiting:
-        good = m.check_reference(ref.data, track.offsets[:n], track.sizes[:n])
-        if good < 0.9 * n:
-            return None, (f"the reference's own {track.kind} samples ('{track.fourcc}') could not be measured "
-                          f"({good} of {n})")
-    return m, ""
 
 
 def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:

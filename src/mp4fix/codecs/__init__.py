@@ -15,4 +15,40 @@ for _name in _MODULES:
         if exc.name != f"mp4fix.codecs.{_name}":
             raise
 
-__all__ = ["Matcher", "SampleMatch", "matcher_class", "register", "supported_fourccs"]
+from mp4fix.errors import Mp4fixError  # noqa: E402
+from mp4fix.profile import TrackProfile  # noqa: E402
+
+REFERENCE_CHECK_SAMPLES = 600  # reference samples a matcher measures (and learns from) before scanning
+
+
+def make_matcher(track: TrackProfile, data) -> tuple[Matcher | None, str]:
+    """The matcher for one reference track, checked on (and taught by) its own first samples in ``data``.
+
+    Returns ``(matcher, "")`` or ``(None, reason)``: the reason is a phrase for a person ("the audio codec
+    'samr' is not supported"). Data and metadata tracks without a codec get a structure learned from their
+    samples (``codecs.data``).
+    """
+    from mp4fix.codecs.data import learn_data_matcher
+
+    cls = matcher_class(track.fourcc)
+    if cls is None and track.kind not in ("video", "audio"):
+        try:
+            return learn_data_matcher(track, data), ""
+        except Mp4fixError as exc:
+            return None, exc.message
+    if cls is None:
+        return None, f"the {track.kind} codec '{track.fourcc}' is not supported"
+    try:
+        m = cls(track)
+    except Mp4fixError as exc:
+        return None, exc.message
+    n = min(len(track.sizes), REFERENCE_CHECK_SAMPLES)
+    if n and m.self_delimiting:
+        good = m.check_reference(data, track.offsets[:n], track.sizes[:n])
+        if good < 0.9 * n:
+            return None, (f"the reference's own {track.kind} samples ('{track.fourcc}') could not be measured "
+                          f"({good} of {n})")
+    return m, ""
+
+
+__all__ = ["Matcher", "SampleMatch", "make_matcher", "matcher_class", "register", "supported_fourccs"]
