@@ -225,14 +225,17 @@ Ftyp = Struct(
     "compatible_brands" / GreedyRange(FourCC),
 )
 
+# creation/modification time, timescale and duration: 32-bit in version 0, 64-bit in version 1 (mvhd, mdhd)
+_MovieTimes = Switch(this.version, {
+    1: Struct("creation_time" / Int64ub, "modification_time" / Int64ub, "timescale" / Int32ub,
+              "duration" / Int64ub),
+}, default=Struct("creation_time" / Int32ub, "modification_time" / Int32ub, "timescale" / Int32ub,
+                  "duration" / Int32ub))
+
 Mvhd = Struct(
     "version" / Int8ub,
     "flags" / Bytes(3),
-    "times" / Switch(this.version, {
-        1: Struct("creation_time" / Int64ub, "modification_time" / Int64ub, "timescale" / Int32ub,
-                  "duration" / Int64ub),
-    }, default=Struct("creation_time" / Int32ub, "modification_time" / Int32ub, "timescale" / Int32ub,
-                      "duration" / Int32ub)),
+    "times" / _MovieTimes,
     "rest" / GreedyBytes,  # rate, volume, matrix, pre_defined, next_track_ID: kept as written
 )
 
@@ -257,11 +260,7 @@ Tkhd = Struct(
 Mdhd = Struct(
     "version" / Int8ub,
     "flags" / Bytes(3),
-    "times" / Switch(this.version, {
-        1: Struct("creation_time" / Int64ub, "modification_time" / Int64ub, "timescale" / Int32ub,
-                  "duration" / Int64ub),
-    }, default=Struct("creation_time" / Int32ub, "modification_time" / Int32ub, "timescale" / Int32ub,
-                      "duration" / Int32ub)),
+    "times" / _MovieTimes,
     "rest" / GreedyBytes,  # language, quality
 )
 
