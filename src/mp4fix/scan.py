@@ -19,6 +19,9 @@ from mp4fix.profile import Profile, TrackProfile
 
 RESYNC_WINDOW = 1 << 20  # bytes examined per resynchronisation step
 LOOKAHEAD_DEPTH = 3  # samples followed to settle a tie between tracks
+OPEN_END_RUN = 2  # samples of other tracks that must follow an open-ended sample the data does not close
+OPEN_END_BLOCK = 1 << 16  # bytes of candidates examined at a time when ending an open-ended sample
+OPEN_END_RUN_LOOKBACK = 4  # samples' worth of bytes whose candidates are asked for at once, walking back
 TAIL_ALLOWANCE = 1 << 20  # unrecognised bytes at the cut still taken for one incomplete sample
 _PADDING_BOXES = (b"free", b"skip", b"wide", b"junk")
 
@@ -95,6 +98,8 @@ class Scanner:
         matcher = self.matchers[ti]
         if matcher.self_delimiting:
             m = matcher.match(self.data, pos, self._end)
+            if m is not None and matcher.open_ended:
+                m = self._close_open_end(ti, pos, m)
             opts = [m] if m is not None and 0 < m.size and pos + m.size <= self._end else []
         else:
             opts = [m for m in matcher.match_options(self.data, pos, self._end)
@@ -124,6 +129,138 @@ class Scanner:
                 if self._follows(c + m.size, 1):
                     return c
         return None
+
+    # -- open-ended samples (start-code codecs: MPEG-4 Part 2) ----------------------------------------------
+    #
+    # Their data says where the next sample of their own stream starts, not where this one ends, so a sample
+    # followed by other tracks' samples (audio after video) reaches over them as measured. When the reach ends at
+    # a start of this stream, the samples of other tracks just before it are found walking back from there: the
+    # sample of another track that ends exactly at the reach, the one that ends where that one starts, and so on
+    # (a frame found further left that ends at the same place swallowed the real one: the shortest wins). The
+    # open-ended sample ends where that run begins. When the data ends first, a run of at least OPEN_END_RUN
+    # samples of other tracks must begin inside the reach (or one, followed by what can only be the start of a
+    # cut sample), and without one the sample is taken as cut.
+
+    def _close_open_end(self, ti: int, pos: int, m: SampleMatch) -> SampleMatch | None:
+        stop = pos + m.size
+        matcher = self.matchers[ti]
+        if not m.open_end:
+            c = self._run_before(ti, pos, stop)
+            if c is not None:
+                inner = matcher.match(self.data, pos, c)
+                if inner is not None and inner.size == c - pos:
+                    return inner
+            for tj in self.weak:  # a run of fixed-size samples of a reference chunk size (likeliest first)
+                for w in self.matchers[tj].match_options(self.data, pos, self._end):
+                    c = stop - w.size
+                    if pos < c and (stop - c) % max(self.matchers[tj].stride, 1) == 0:
+                        inner = matcher.match(self.data, pos, c)
+                        if inner is not None and inner.size == c - pos:
+                            return inner
+            return m
+        c = self._run_inside(ti, pos, stop)
+        if c is not None:
+            inner = matcher.match(self.data, pos, c)
+            if inner is not None and inner.size == c - pos:
+                return inner
+        return None
+
+    def _others(self, ti: int) -> list[int]:
+        return [tj for tj in self.strong if tj != ti and len(self.matchers[tj].track.sizes)]
+
+    def _run_before(self, ti: int, pos: int, stop: int) -> int | None:
+        """Where the run of other tracks' samples that ends exactly at ``stop`` begins (after ``pos``), or None."""
+        first = None
+        b = stop
+        others = self._others(ti)
+        reach = {tj: int(np.max(self.matchers[tj].track.sizes)) + 64 for tj in others}
+        found: dict[int, tuple[int, list[int]]] = {}  # track -> (lowest position looked at, its candidates)
+        while b > pos + 1 and others:
+            best = None
+            for tj in others:
+                lo = max(pos + 1, b - reach[tj])
+                if tj not in found or found[tj][0] > lo:
+                    # one call for several samples' worth: a call costs much more than the bytes it looks at
+                    a = max(pos + 1, b - OPEN_END_RUN_LOOKBACK * reach[tj])
+                    found[tj] = (a, self.matchers[tj].candidates(self.arr, a, b).tolist())
+                for x in reversed(found[tj][1]):
+                    if x >= b:
+                        continue
+                    if x < lo:
+                        break
+                    if any(x + o.size == b for o in self._options(tj, x)):
+                        best = x if best is None else max(best, x)
+                        break
+            if best is None:
+                break
+            first = b = best
+        return first
+
+    def _run_inside(self, ti: int, pos: int, stop: int) -> int | None:
+        """For a reach the data ended: the first position after ``pos`` where a run of other tracks' samples
+        begins (see ``_others_fill``) that no such run starting inside its first sample contradicts."""
+        others = self._others(ti)
+        if not others:
+            return None
+        blocks: dict[int, list[int]] = {}
+        first: dict[int, int | None] = {}
+
+        def cands(a: int, b: int) -> list[int]:
+            out = []
+            for k in range(a // OPEN_END_BLOCK, (b - 1) // OPEN_END_BLOCK + 1):
+                if k not in blocks:
+                    lo, hi = max(k * OPEN_END_BLOCK, pos + 1), min((k + 1) * OPEN_END_BLOCK, stop)
+                    found = [self.matchers[tj].candidates(self.arr, lo, hi) for tj in others] if lo < hi else []
+                    blocks[k] = np.unique(np.concatenate(found)).tolist() if found else []
+                out.extend(c for c in blocks[k] if a <= c < b)
+            return out
+
+        def good(c: int, depth: int = 0) -> bool:
+            if c not in first:
+                first[c] = self._others_fill(ti, c, stop)
+            size = first[c]
+            if size is None:
+                return False
+            return depth >= 8 or not any(good(c2, depth + 1) for c2 in cands(c + 1, min(c + size, stop)))
+
+        x = pos + 1
+        while x < stop:
+            y = min(stop, (x // OPEN_END_BLOCK + 1) * OPEN_END_BLOCK)
+            for c in cands(x, y):
+                if good(c):
+                    return c
+            x = y
+        return None
+
+    def _others_fill(self, ti: int, pos: int, stop: int) -> int | None:
+        """For a reach the data ended: the size of the first sample of a run of samples of tracks other than
+        ``ti`` that starts at ``pos``, when the run has OPEN_END_RUN samples before ``stop``, or one sample followed
+        by less than a sample's worth of data that could begin the next sample of that track; else None."""
+        n = 0
+        head = None
+        last = -1
+        while pos < stop:
+            fits = [(tj, m) for tj in self.strong if tj != ti for m in self._options(tj, pos)]
+            if not fits:
+                break
+            last, m = fits[0]
+            if head is None:
+                head = m.size
+            pos += m.size
+            n += 1
+            if n >= OPEN_END_RUN:
+                return head
+        if n == 1 and stop == self._end and self._cut_sample_of(last, pos):
+            return head
+        return None
+
+    def _cut_sample_of(self, tj: int, pos: int) -> bool:
+        """Could the bytes from ``pos`` to the end of the data be the beginning of a sample of track ``tj``?"""
+        sizes = self.matchers[tj].track.sizes
+        longest = int(np.max(sizes)) if len(sizes) else 0
+        if not 0 < self._end - pos < longest:
+            return False
+        return bool(len(self.matchers[tj].candidates(self.arr, pos, pos + 1)))
 
     def _is_padding_box(self, pos: int) -> bool:
         if self._end - pos < 8:

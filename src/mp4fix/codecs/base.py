@@ -23,6 +23,9 @@ class SampleMatch:
     keyframe: bool = True
     count: int = 1  # how many table samples these bytes hold (PCM chunks hold many fixed-size samples)
     info: Any = None  # codec-specific facts for timing (e.g. picture order count fields)
+    #: for ``Matcher.open_ended`` codecs: True when no start of this track's next sample closed the sample (it
+    #: runs to ``end`` or to where the matcher stopped looking), False when one did
+    open_end: bool = False
 
 
 class Matcher:
@@ -40,6 +43,10 @@ class Matcher:
     stride: int = 0
     #: ... and how far a run of their samples may reach before a self-delimiting sample must follow
     max_run_bytes: int = 0
+    #: True for start-code codecs (MPEG-4 Part 2) whose data marks where the next sample of their own stream
+    #: begins but not where this one ends: ``match`` returns the sample up to that next start (or up to ``end``,
+    #: with ``SampleMatch.open_end``), and the scanner ends it earlier where other tracks' samples fill the gap
+    open_ended: ClassVar[bool] = False
 
     def __init__(self, track: TrackProfile):
         """Prepare from the reference track (codec configuration). Raise ``MismatchError`` if unusable."""
