@@ -301,6 +301,25 @@ def test_candidates_cover_every_frame(media, name):
     assert np.isin(inside, sub).all() and sub.min() >= lo and sub.max() < hi
 
 
+@pytest.mark.parametrize("name", ["st48_128k", "s51_pce_320k", "st8_24k"])
+def test_candidates_in_small_ranges(media, name):
+    """Few positions are checked one by one with the parser's own code: every frame start is kept, and
+    nothing the vectorised filter would drop is added."""
+    s = media[name]
+    m = AacMatcher(_stream_track(s))
+    arr = np.frombuffer(s.raw, dtype=np.uint8)
+    for p in s.starts.tolist()[:30]:
+        lo, hi = max(p - 20, 0), p + 20
+        small = m.candidates(arr, lo, hi)
+        assert p in small.tolist()
+        m.parser.SCALAR_BELOW = -1
+        try:
+            vectorised = m.candidates(arr, lo, hi)
+        finally:
+            del m.parser.SCALAR_BELOW
+        assert np.isin(small, vectorised).all()
+
+
 @pytest.mark.parametrize("name", ["st48_128k", "mono48_96k", "s51_384k"])
 def test_rejects_positions_inside_frames(media, name):
     s = media[name]
@@ -458,7 +477,18 @@ def test_wave_box_lookup():
     assert (cfg.sample_rate, cfg.channels) == (48000, 1)
 
 
-def test_other_payloads_in_mp4a():
+@pytest.fixture
+def no_mp3_module():
+    """The 'mp4a' MP3 kind unregistered for one test (another module registers it), then restored."""
+    saved = A._MP4A_KINDS.pop("mp3", None)
+    yield
+    if saved is not None:
+        A._MP4A_KINDS["mp3"] = saved
+    else:
+        A._MP4A_KINDS.pop("mp3", None)
+
+
+def test_other_payloads_in_mp4a(no_mp3_module):
     for oti in (0x69, 0x6B):
         t = _track({"esds": _esds(b"", oti=oti)})
         assert mp4a_kind(t) == "mp3"
@@ -484,7 +514,7 @@ def test_mpeg2_aac_object_types():
     assert (cfg.core_object_type, cfg.sample_rate, cfg.channels) == (1, 32000, 2)
 
 
-def test_dispatch_to_a_registered_mp4a_kind():
+def test_dispatch_to_a_registered_mp4a_kind(no_mp3_module):
     class FakeMp3(Matcher):
         fourccs = ()
 
@@ -493,12 +523,9 @@ def test_dispatch_to_a_registered_mp4a_kind():
             self.made = True
 
     register_mp4a_kind("mp3")(FakeMp3)
-    try:
-        got = AacMatcher(_track({"esds": _esds(b"", oti=0x6B)}))
-        assert isinstance(got, FakeMp3) and got.made
-        assert isinstance(AacMatcher(_track({"esds": _esds(bytes([0x12, 0x10]))})), AacMatcher)
-    finally:
-        del A._MP4A_KINDS["mp3"]
+    got = AacMatcher(_track({"esds": _esds(b"", oti=0x6B)}))
+    assert isinstance(got, FakeMp3) and got.made
+    assert isinstance(AacMatcher(_track({"esds": _esds(bytes([0x12, 0x10]))})), AacMatcher)
 
 
 def test_asc_explicit_sbr_and_ps():

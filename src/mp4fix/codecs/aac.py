@@ -697,17 +697,17 @@ class AacFrameParser:
             raise _Bad(p)
         return (p + 7) & ~7
 
-    def _skip_pce(self, W: list[int], p: int) -> int:
-        # rebuild the bytes the words hold (PCEs inside frames are rare) and use the shared reader
-        n = len(W) - 2
-        raw = b"".join((w >> 32).to_bytes(4, "big") for w in W[:n])
-        r = BitReader(raw)
-        r.pos = p
-        try:
-            parse_program_config(r)
-        except BitstreamError:
-            raise _Bad(10 ** 9) from None  # ran off the window: let a bigger window decide
-        return r.pos
+    @staticmethod
+    def _skip_pce(W: list[int], p: int) -> int:
+        """A program_config_element inside a frame (after its id): only its length matters here."""
+        x = _rd(W, p + 10, 21)  # after tag(4) object_type(2) sampling_frequency_index(4): the element counts
+        p += 31
+        for extra in (4, 4, 3):  # mono mixdown, stereo mixdown, matrix mixdown
+            p += 1 + extra * _rd(W, p, 1)
+        p += 5 * ((x >> 17) + ((x >> 13) & 15) + ((x >> 9) & 15)) + 4 * ((x >> 7) & 3) + 4 * ((x >> 4) & 7) \
+            + 5 * (x & 15)
+        p = (p + 7) & ~7  # byte_alignment(): frames start byte-aligned
+        return p + 8 + 8 * _rd(W, p, 8)  # comment_field_bytes and the comment
 
     def _ics_info(self, W: list[int], p: int, common_window: bool):
         """ics_info(): (position after, is short, max_sfb, window group lengths)."""
@@ -796,34 +796,8 @@ class AacFrameParser:
             _, short, max_sfb, groups = info
         max_bits = self.max_bits
 
-        # section_data()
-        if short:
-            sbits, sesc, swb = 3, 7, self.swb_short
-        else:
-            sbits, sesc, swb = 5, 31, self.swb_long
-        sections = []
-        for g in range(len(groups)):
-            k = 0
-            while k < max_sfb:
-                cb = (W[p >> 5] >> (60 - (p & 31))) & 15
-                p += 4
-                if cb == 12 or (cb >= INTENSITY_HCB2 and not allow_is):
-                    raise _Bad(p)
-                length = 0
-                while True:
-                    inc = (W[p >> 5] >> (64 - sbits - (p & 31))) & sesc
-                    p += sbits
-                    length += inc
-                    if inc != sesc:
-                        break
-                    if length > max_sfb:
-                        raise _Bad(p)
-                end = k + length
-                if end > max_sfb or p > max_bits:
-                    raise _Bad(p)
-                if length:
-                    sections.append((g, cb, k, end))
-                k = end
+        p, sections = self._section_data(W, p, short, max_sfb, groups, allow_is, max_bits)
+        swb = self.swb_short if short else self.swb_long
 
         # scale_factor_data(): sections of one kind decode several codes per table step
         multi, sfl, sfi = _SF_MULTI, _SF_LEN, _SF_IDX
@@ -918,6 +892,41 @@ class AacFrameParser:
                 raise _Bad(p)
         return p, info, sections
 
+    def _section_data(self, W: list[int], p: int, short: bool, max_sfb: int, groups, allow_is: bool,
+                      limit: int) -> tuple[int, list[tuple[int, int, int, int]]]:
+        """section_data(): (position after, sections as (group, codebook, first band, end band)).
+
+        Zero-length sections are legal; ``limit`` (a bit position) bounds a run of them over garbage.
+        """
+        if short:
+            sbits, sesc = 3, 7
+        else:
+            sbits, sesc = 5, 31
+        sections = []
+        for g in range(len(groups)):
+            k = 0
+            while k < max_sfb:
+                cb = (W[p >> 5] >> (60 - (p & 31))) & 15
+                p += 4
+                if cb == 12 or (cb >= INTENSITY_HCB2 and not allow_is):
+                    raise _Bad(p)
+                length = 0
+                while True:
+                    inc = (W[p >> 5] >> (64 - sbits - (p & 31))) & sesc
+                    p += sbits
+                    length += inc
+                    if inc != sesc:
+                        break
+                    if length > max_sfb:
+                        raise _Bad(p)
+                end = k + length
+                if end > max_sfb or p > limit:
+                    raise _Bad(p)
+                if length:
+                    sections.append((g, cb, k, end))
+                k = end
+        return p, sections
+
     def _tns(self, W: list[int], p: int, short: bool) -> int:
         if short:
             windows, nf_bits, len_bits, order_bits, max_order = 8, 1, 4, 3, 7
@@ -955,10 +964,74 @@ class AacFrameParser:
             buf = np.zeros(hi - s + 64, dtype=np.uint8)
             buf[:hi - s] = arr[s:hi]
             q = np.flatnonzero(lut[buf[:e - s] >> 5])
-            if len(q):
+            if len(q) > self.SCALAR_BELOW:
                 q = q[self._starts_ok(_words(buf), q.astype(np.int64) * 8, (hi - s - 256) * 8)]
-                out.append(q.astype(np.int64) + s)
+            elif len(q):  # few positions: the parser's own code, one position at a time, is cheaper
+                W = word_list(arr, s, hi)
+                q = q[[self._start_ok(W, 8 * int(x), 8 * (hi - s)) for x in q.tolist()]]
+            out.append(q.astype(np.int64) + s)
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    #: below this many positions per block, ``candidates`` checks them one by one (``_start_ok``)
+    SCALAR_BELOW = 256
+
+    def _start_ok(self, W: list[int], p: int, real: int) -> bool:
+        """The scalar twin of ``_starts_ok`` for one position (bit ``p`` of ``W``; bits from ``real`` on are
+        not data): hop over FIL/DSE/PCE, then the first audio element up to the end of its first section_data,
+        with the parser's own functions."""
+        try:
+            for _hop in range(8):
+                if p + 64 > real:
+                    return True
+                eid = _rd(W, p, 3)
+                p += 3
+                if eid == ID_FIL:
+                    cnt = _rd(W, p, 4)
+                    p += 4
+                    if cnt == 15:
+                        cnt += _rd(W, p, 8) - 1
+                        p += 8
+                    p += 8 * cnt
+                    continue
+                if eid == ID_DSE:
+                    align, cnt = _rd(W, p + 4, 1), _rd(W, p + 5, 8)
+                    p += 13
+                    if cnt == 255:
+                        cnt += _rd(W, p, 8)
+                        p += 8
+                    if align:
+                        p = (p + 7) & ~7
+                    p += 8 * cnt
+                    continue
+                if eid == ID_PCE:
+                    p = self._skip_pce(W, p)
+                    continue
+                if eid == ID_END:
+                    return False
+                tag = _rd(W, p, 4)
+                p += 4
+                if eid == ID_CCE:
+                    return tag in self.cce_tags
+                if self.pce_elements is None:
+                    if eid != self.elements[0]:
+                        return False
+                elif (eid, tag) not in self.pce_elements:
+                    return False
+                if eid == ID_CPE and _rd(W, p, 1):
+                    p, short, max_sfb, groups = self._ics_info(W, p + 1, True)
+                    ms = _rd(W, p, 2)
+                    if ms == 3:
+                        return False
+                    p += 2 + (len(groups) * max_sfb if ms == 1 else 0) + 8
+                else:
+                    p, short, max_sfb, groups = self._ics_info(W, p + 9 if eid == ID_CPE else p + 8, False)
+                self._section_data(W, p, short, max_sfb, groups, False, real)
+                return True
+            return True
+        except _Bad as bad:
+            return bad.args[0] > real
+        except IndexError:
+            return True
 
     def _first_ids(self) -> set[int]:
         ids = {ID_FIL, ID_DSE, ID_PCE}
