@@ -17,7 +17,8 @@ import numpy as np
 from mp4fix.codecs.base import Matcher, SampleMatch
 from mp4fix.profile import Profile, TrackProfile
 
-RESYNC_WINDOW = 1 << 20  # bytes examined per resynchronisation step
+RESYNC_WINDOW = 1 << 20  # bytes examined per resynchronisation step (at most)
+RESYNC_FIRST_WINDOW = 4 << 10  # ... growing from this
 LOOKAHEAD_DEPTH = 3  # samples followed to settle a tie between tracks
 OPEN_END_RUN = 2  # samples of other tracks that must follow an open-ended sample the data does not close
 OPEN_END_BLOCK = 1 << 16  # bytes of candidates examined at a time when ending an open-ended sample
@@ -390,8 +391,10 @@ class Scanner:
 
     def _resync(self, pos: int) -> int | None:
         """The next position at or after ``pos`` where a confirmed sample starts, or None."""
+        window = RESYNC_FIRST_WINDOW  # most gaps are small (padding, one unknown sample): look near first
         while pos < self._end:
-            stop = min(pos + RESYNC_WINDOW, self._end)
+            stop = min(pos + window, self._end)
+            window = min(window * 16, RESYNC_WINDOW)
             cands = [self.matchers[ti].candidates(self.arr, pos, stop) for ti in self.strong]
             merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
             merged = merged[_not_zero_filled(self.arr, merged, self._end)]
