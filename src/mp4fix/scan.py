@@ -122,7 +122,7 @@ class Scanner:
     def _next_strong(self, pos: int, stride: int, limit: int) -> int | None:
         """The first position ``pos + k*stride`` (within ``limit`` bytes) where a confirmed strong sample starts."""
         stop = min(pos + limit, self._end)
-        cands = [self.matchers[ti].candidates(self.arr, pos, stop) for ti in self.strong]
+        cands = [self.matchers[ti].candidates(self.arr[:self._end], pos, stop) for ti in self.strong]
         merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
         merged = merged[(merged - pos) % stride == 0]
         for c in merged.tolist():
@@ -395,7 +395,8 @@ class Scanner:
         while pos < self._end:
             stop = min(pos + window, self._end)
             window = min(window * 16, RESYNC_WINDOW)
-            cands = [self.matchers[ti].candidates(self.arr, pos, stop) for ti in self.strong]
+            usable = self.arr[:self._end]  # samples may run past this window, not past the data
+            cands = [self.matchers[ti].candidates(usable, pos, stop) for ti in self.strong]
             merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
             merged = merged[_not_zero_filled(self.arr, merged, self._end)]
             for c in merged.tolist():

@@ -1170,16 +1170,17 @@ class AvcMatcher(Matcher):
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         ls = self.length_size
         start = max(int(start), 0)
-        end = min(int(end), len(arr))
+        data_end = len(arr)  # a NAL unit that starts before ``end`` may run on to the end of the data
+        end = min(int(end), data_end)
         out = []
         b = start
         while b < end:
             e = min(end, b + self.block_size)
             # positions p in [b, e) with the header byte at p + ls inside the data
-            last = min(e, end - ls)
+            last = min(e, data_end - ls)
             if last <= b:
                 break
-            top_max = (end - b) >> (8 * (ls - 1))  # the length's first byte can be no more than this
+            top_max = (data_end - b) >> (8 * (ls - 1))  # the length's first byte can be no more than this
             if ls > 1 and top_max < 64:
                 # first cut on the length's top byte (one cheap compare), then the NAL header byte
                 idx = np.flatnonzero(arr[b:last] <= top_max).astype(np.int64) + b
@@ -1190,7 +1191,7 @@ class AvcMatcher(Matcher):
                 length = np.zeros(idx.size, dtype=np.int64)
                 for k in range(ls):
                     length = (length << 8) | arr[idx + k].astype(np.int64)
-                ok = (length >= 2) & (idx + ls + length <= end)
+                ok = (length >= 2) & (idx + ls + length <= data_end)
                 out.append(idx[ok])
             b = e
         if not out:

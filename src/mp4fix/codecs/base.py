@@ -80,9 +80,11 @@ class Matcher:
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         """Sorted absolute positions in [start, end) where a sample of this track could start.
 
-        ``arr`` is the whole file as a uint8 numpy array (a view of the mmap). This is a cheap vectorised
-        filter used to resynchronise over bytes that belong to no track; every position it returns is
-        still checked with ``match``. The default says "anywhere".
+        ``arr`` is the data as a uint8 numpy array (a view of the mmap) ending where the usable data ends;
+        ``[start, end)`` is only the stretch searched now: a sample that starts in it may run past ``end``
+        (up to ``len(arr)``), so no position may be rejected for that. This is a cheap vectorised filter used
+        to resynchronise over bytes that belong to no track; every position it returns is still checked with
+        ``match``. The default says "anywhere".
         """
         return np.arange(start, end, dtype=np.int64)
 
