@@ -119,6 +119,16 @@ def read_obu_header(data, p: int, end: int) -> ObuHeader | None:
     return ObuHeader(typ, tid, sid, ext, q, q + size)
 
 
+def _layer_ok(seq: SequenceHeader, h: ObuHeader) -> bool:
+    """An OBU's temporal and spatial layer is one an operating point of the sequence decodes (all layers are
+    0 in a stream without scalability)."""
+    if not h.has_extension:
+        return True
+    if all(idc == 0 for idc in seq.operating_point_idc):
+        return h.temporal_id == 0 and h.spatial_id == 0
+    return any((idc >> h.temporal_id) & 1 and (idc >> (h.spatial_id + 8)) & 1 for idc in seq.operating_point_idc)
+
+
 def _trailing_ok(r: BitReader) -> bool:
     """trailing_bits(): a one bit, then zeros to the end of the OBU."""
     left = r.bits_left
@@ -397,8 +407,11 @@ RefSlot = tuple[int, int, int]  # (UpscaledWidth, FrameHeight, frame_type) of a 
 
 
 def parse_frame_header(payload: bytes, seq: SequenceHeader, temporal_id: int, spatial_id: int,
-                       refs: list[RefSlot | None]) -> FrameHeader:
-    """uncompressed_header() (5.9.2) up to tile_info(); raises ``BitstreamError`` when it cannot be one."""
+                       refs: list[RefSlot | None], whole: bool = False) -> FrameHeader:
+    """uncompressed_header() (5.9.2) up to tile_info(); raises ``BitstreamError`` when it cannot be one.
+
+    ``whole``: ``payload`` is the whole OBU_FRAME_HEADER payload, so a header that shows an existing frame
+    (nothing but a few fields) is checked to its trailing bits."""
     r = BitReader(payload)
     if seq.reduced_still_picture_header:
         show_existing, frame_type, show_frame, showable = False, KEY_FRAME, True, False
@@ -410,6 +423,8 @@ def parse_frame_header(payload: bytes, seq: SequenceHeader, temporal_id: int, sp
                 r.skip(seq.frame_presentation_time_length)
             if seq.frame_id_numbers_present:
                 r.skip(seq.id_len)
+            if whole and not _trailing_ok(r):
+                raise BitstreamError("a shown existing frame's header does not end with its trailing bits")
             slot = refs[idx]
             frame_type = slot[2] if slot is not None else INTER_FRAME
             fh = FrameHeader(True, frame_type, True, ALL_FRAMES if frame_type == KEY_FRAME else 0, idx)
@@ -708,11 +723,12 @@ class Av1Matcher(Matcher):
                 if leb is None or not 1 <= leb[0] <= 31 or data[h.end - 1] == 0:
                     return None
             elif t in (OBU_FRAME, OBU_FRAME_HEADER):
-                if seq is None or h.end - h.payload < 1:
+                if seq is None or h.end - h.payload < 1 or not _layer_ok(seq, h):
                     return None
                 head = bytes(data[h.payload:min(h.end, h.payload + _HEADER_BYTES)])
                 try:
-                    fh = parse_frame_header(head, seq, h.temporal_id, h.spatial_id, refs)
+                    fh = parse_frame_header(head, seq, h.temporal_id, h.spatial_id, refs,
+                                            t == OBU_FRAME_HEADER and h.end - h.payload <= _HEADER_BYTES)
                 except BitstreamError:
                     return None
                 if fh.show_existing_frame:
@@ -765,11 +781,11 @@ class Av1Matcher(Matcher):
         while b < end:
             e = min(end, b + self.block_size)
             idx = np.flatnonzero(lut[arr[b:e]]).astype(np.int64) + b
-            idx = idx[idx + 2 <= end]
+            idx = idx[idx + 2 <= len(arr)]
             if idx.size:
                 # no extension: the size byte follows; a temporal delimiter has size 0, other units do not
                 first = arr[idx]
-                nxt = arr[np.minimum(idx + 1, end - 1)]
+                nxt = arr[idx + 1]
                 td = (first >> 3) & 15 == OBU_TEMPORAL_DELIMITER
                 ext = (first & 0x04) != 0
                 ok = ext | np.where(td, nxt == 0, nxt != 0)

@@ -284,10 +284,12 @@ def _learn_rule(cases: list[tuple[JpegImage, int, int]], data, allow_next: bool)
         for k in range(1, 17):
             for base in ("rel", "abs"):
                 rules.append(("align", 1 << k, base, fill))
+    # ties: the simpler rule, then the larger alignment (samples that are all multiples of 512 and padded by
+    # less than 128 bytes fit 128 and 512 alike; hardware pads to sectors and pages)
     best, best_score = NO_PADDING, -1
     for rule in rules:
         score = sum(_pad_end(rule, data, img, s, nxt) == nxt for img, s, nxt in cases)
-        if score > best_score:
+        if score > best_score or (score == best_score and rule[0] == "align" == best[0] and rule[1] > best[1]):
             best, best_score = rule, score
     return best
 
@@ -472,14 +474,15 @@ class MjpegBMatcher(Matcher):
 
 
 def _pattern_candidates(arr: np.ndarray, start: int, end: int, block: int, test, span: int) -> np.ndarray:
-    """Positions p in [start, end) with ``test(window, n)`` true, where window = arr[b:...] per block."""
+    """Positions p in [start, end) with ``test(window, n)`` true, where window = arr[b:...] per block (the
+    ``span`` bytes a test looks at may lie past ``end``)."""
     start = max(int(start), 0)
     end = min(int(end), len(arr))
     out = []
     b = start
     while b < end:
         e = min(end, b + block)
-        n = min(e, end - span + 1) - b
+        n = min(e, len(arr) - span + 1) - b  # a signature may run past ``end``: the data goes on
         if n <= 0:
             break
         w = arr[b:b + n + span]

@@ -482,7 +482,7 @@ class Mpeg4VisualMatcher(Matcher):
         b = start
         while b < end:
             e = min(end, b + self.block_size)
-            n = min(e, end - 3) - b
+            n = min(e, len(arr) - 3) - b  # a start code may run past ``end``: the data goes on
             if n <= 0:
                 break
             w = arr[b:b + n + 3]
