@@ -140,7 +140,9 @@ class Scanner:
     # (a frame found further left that ends at the same place swallowed the real one: the shortest wins). The
     # open-ended sample ends where that run begins. When the data ends first, a run of at least OPEN_END_RUN
     # samples of other tracks must begin inside the reach (or one, followed by what can only be the start of a
-    # cut sample), and without one the sample is taken as cut.
+    # cut sample), and without one the sample is taken as cut. Fixed-size samples (PCM) cannot be told from the
+    # open-ended sample's own bytes: without a self-delimiting run, the run before the reach is taken to be one
+    # of the reference's chunk sizes, likeliest first (a guess where chunk sizes vary).
 
     def _close_open_end(self, ti: int, pos: int, m: SampleMatch) -> SampleMatch | None:
         stop = pos + m.size

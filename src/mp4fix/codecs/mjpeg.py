@@ -35,7 +35,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.errors import MismatchError
 from mp4fix.profile import TrackProfile
 
 JPEG_FOURCCS = ("jpeg", "mjpa", "AVDJ", "AVRn", "dmb1", "MJPG")
@@ -495,13 +494,6 @@ def _pattern_candidates(arr: np.ndarray, start: int, end: int, block: int, test,
     if not out:
         return np.zeros(0, dtype=np.int64)
     return np.concatenate(out)
-
-
-def jpeg_matcher_for(track: TrackProfile) -> MjpegMatcher:
-    """The matcher of a JPEG track stored under another fourcc (MP4 'mp4v' with objectTypeIndication 0x6C)."""
-    if track.handler not in ("vide", ""):
-        raise MismatchError("The reference's JPEG track is not a video track.")
-    return MjpegMatcher(track)
 
 
 __all__ = ["FrameGeometry", "JpegImage", "MjpegBMatcher", "MjpegMatcher", "jpeg_image", "mjpegb_field"]

@@ -467,8 +467,11 @@ class Mpeg4VisualMatcher(Matcher):
             return False
 
     def accept(self, match: SampleMatch) -> bool:
+        """Adopt a VOL met in a kept sample; True when it differs from the one known."""
         info = match.info
-        if isinstance(info, Mpeg4Sample) and info.vol is not None and (self.vol is None or info.vol.raw != self.vol.raw):
+        if not isinstance(info, Mpeg4Sample) or info.vol is None:
+            return False
+        if self.vol is None or info.vol.raw != self.vol.raw:
             self.vol = info.vol
             return True
         return False
