@@ -739,7 +739,16 @@ REPAIRS = [
 ]
 
 
-@pytest.mark.parametrize("name,label", REPAIRS)
+#: known limits, kept here so that lifting one shows (strict xfail)
+LIMITS = [
+    # an MPEG-4 VOP carries no length: followed only by the start of an audio frame cut by the end of the data,
+    # where it ends cannot be told, and it is dropped with that frame
+    pytest.param("vid_mpeg4_aac", "audio0", marks=pytest.mark.xfail(
+        strict=True, reason="the last VOP before a cut first audio frame is dropped")),
+]
+
+
+@pytest.mark.parametrize("name,label", REPAIRS + LIMITS)
 def test_cut_recording_is_repaired_exactly(media, tmp_path, name, label):
     original, reference = media(name)
     cut = _cut(original, label)
@@ -792,11 +801,18 @@ def _check_repair_pcm(original: Path, broken: Path, cut: int, fixed: Path, repor
     assert {t.track_id: t.samples for t in report.tracks} == compared
 
 
-@pytest.mark.parametrize("name", ["vid_mjpeg_mov_pcm", "vid_prores_hq_pcm"])
-def test_cut_recording_with_pcm_is_repaired_exactly(media, tmp_path, name):
-    """A cut where a video sample begins (the PCM run before it ends where the data ends)."""
+@pytest.mark.parametrize("name,label", [
+    ("vid_mjpeg_mov_pcm", "sample_boundary"),
+    ("vid_prores_hq_pcm", "sample_boundary"),
+    # the scanner believes a PCM run only when a recognised sample (or the end of the data) follows it: the
+    # run before a video sample cut by the end of the data is left out (see mp4fix.codecs.pcm)
+    pytest.param("vid_mjpeg_mov_pcm", "mid_sample", marks=pytest.mark.xfail(
+        strict=True, reason="a PCM run followed by a cut video sample is not recovered")),
+])
+def test_cut_recording_with_pcm_is_repaired_exactly(media, tmp_path, name, label):
+    """A cut where a video sample begins: the PCM run before it ends where the data ends."""
     original, reference = media(name)
-    cut = MF.cut_points(original)["sample_boundary"]
-    broken = MF.cut(original, tmp_path / f"{name}{original.suffix}", cut)
+    cut = MF.cut_points(original)[label]
+    broken = MF.cut(original, tmp_path / f"{name}_{label}{original.suffix}", cut)
     report = repair(broken, reference)
     _check_repair_pcm(original, broken, cut, Path(report.output), report)
