@@ -321,9 +321,6 @@ def test_opus_vbr_is_refused_with_a_sentence(tmp_path):
     assert p.skipped[1].startswith("Opus audio cannot be measured in the broken file")
 
 
-@pytest.mark.xfail(raises=MismatchError, reason=(
-    "scan.py: a sample is only believed when a recognised sample follows it (_choose/_resync), so every video "
-    "sample followed by the refused Opus track's bytes is unconfirmed and nothing is recovered"))
 def test_opus_vbr_refused_track_is_skipped_while_video_is_repaired(tmp_path):
     name = "aud_opus_vbr"
     original, reference = _build(name), _build(name + "_ref")

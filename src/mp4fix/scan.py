@@ -23,6 +23,8 @@ LOOKAHEAD_DEPTH = 3  # samples followed to settle a tie between tracks
 OPEN_END_RUN = 2  # samples of other tracks that must follow an open-ended sample the data does not close
 OPEN_END_BLOCK = 1 << 16  # bytes of candidates examined at a time when ending an open-ended sample
 OPEN_END_RUN_LOOKBACK = 4  # samples' worth of bytes whose candidates are asked for at once, walking back
+UNKNOWN_GAP_MIN = 64 << 10  # the least gap allowed for samples of a track that cannot be parsed ...
+UNKNOWN_GAP_MAX = 16 << 20  # ... and the most
 TAIL_ALLOWANCE = 1 << 20  # unrecognised bytes at the cut still taken for one incomplete sample
 _PADDING_BOXES = (b"free", b"skip", b"wide", b"junk")
 
@@ -82,6 +84,16 @@ class Scanner:
         self._cache: dict[tuple[int, int], list[SampleMatch]] = {}
         self._start = self._end = 0
         self._max_run, self._successor, self._typical_run = _learn_pattern(profile)
+        # tracks nothing can parse still have samples in the data: a sample followed by one of theirs is
+        # confirmed by a recognised sample after a gap no longer than their runs in the reference allow
+        self._gap = 0
+        for i, m in enumerate(matchers):
+            t = profile.tracks[i]
+            if m is None and len(t.sizes):
+                run = int(t.sizes.max()) * max(self._max_run.get(i, 1), 1)
+                self._gap = max(self._gap, 4 * run, UNKNOWN_GAP_MIN)
+        self._gap = min(self._gap, UNKNOWN_GAP_MAX)
+        self._gap_memo: dict[int, bool] = {}
         # media time (seconds) each track has reached: recorders interleave by time
         self._clock = [0.0] * len(profile.tracks)
         self._tick = [t.sample_duration / t.timescale if t.timescale else 0.0 for t in profile.tracks]
@@ -277,9 +289,28 @@ class Scanner:
             return True
         if not self.strong:  # only weak tracks (e.g. a PCM-only recording): they follow each other
             return bool(self._weak_fits(pos))
-        if depth > 1:
-            return any(self._follows(pos + m.size, depth - 1) for _ti, m in self._weak_fits(pos))
-        return False
+        if depth > 1 and any(self._follows(pos + m.size, depth - 1) for _ti, m in self._weak_fits(pos)):
+            return True
+        return depth > 1 and self._gap > 0 and self._strong_after_gap(pos)
+
+    def _strong_after_gap(self, pos: int) -> bool:
+        """A recognised sample starts within the gap an unparseable track's samples may leave after ``pos``."""
+        if pos not in self._gap_memo:
+            if len(self._gap_memo) > 4096:
+                self._gap_memo.clear()
+            stop = min(pos + self._gap, self._end)
+            usable = self.arr[:self._end]
+            found = False
+            for ti in self.strong:
+                for c in self.matchers[ti].candidates(usable, pos + 1, stop).tolist():
+                    if self._options(ti, c):
+                        found = True
+                        break
+                if found:
+                    break
+            # near the cut the unparseable track's samples may simply run into it
+            self._gap_memo[pos] = found or stop == self._end
+        return self._gap_memo[pos]
 
     def _chain(self, pos: int, depth: int) -> int:
         """How far (bytes) a greedy chain of samples starting at ``pos`` reaches, up to ``depth`` samples."""
