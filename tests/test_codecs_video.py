@@ -77,6 +77,11 @@ VIDEO_RECIPES: dict[str, tuple] = {
                                "num-tile-groups=2", "-threads", "2"], _AAC, 2, "320x240"),
     "unit_rav1e": ("mp4", ["-c:v", "librav1e", "-speed", "10", "-g", "20", "-tiles", "2"], _AAC, 2, "320x240"),
     "unit_mpeg4_bf1_mov": ("mov", ["-c:v", "mpeg4", "-bf", "1", "-g", "15"], _AAC, 3, "160x120"),
+    # version 2 VOL (verid 5): quarter-pel, interlaced, MPEG quantiser; data partitions with resync markers
+    "unit_mpeg4_asp": ("mp4", ["-c:v", "mpeg4", "-bf", "2", "-flags", "+ildct+ilme+qpel", "-mpeg_quant", "1",
+                               "-data_partitioning", "1", "-ps", "300"], _AAC, 3, "160x120"),
+    # global motion compensation: S-VOPs
+    "unit_xvid_gmc": ("mp4", ["-c:v", "libxvid", "-gmc", "1"], _AAC, 3, "160x120"),
 }
 
 
@@ -193,6 +198,18 @@ def test_mp4v_dispatches_on_object_type(media):
     t = TrackProfile(**{**m4.__dict__, "config": {"esds": bytes(esds)}})
     with pytest.raises(UnsupportedCodecError, match="MPEG-2"):
         codecs.matcher_class("mp4v")(t)
+
+
+def test_mpeg4_stream_variants(media):
+    vol = M4.Mpeg4VisualMatcher(_video_track(media("unit_mpeg4_asp")[0])).vol
+    assert vol.verid != 1 and vol.interlaced
+    assert M4.Mpeg4VisualMatcher(_video_track(media("unit_xvid_gmc")[0])).vol.sprite_enable == M4.SPRITE_GMC
+    path = media("unit_xvid_gmc")[0]
+    m = _matcher(path)
+    v = oracle.read_movie(path).track("vide")
+    with MediaFile(path) as mf:
+        types = {m.match(mf.data, o, o + s).info.vops[0].coding_type for o, s in zip(v.offsets, v.sizes)}
+    assert M4.S_VOP in types
 
 
 def test_configs_are_read(media):
