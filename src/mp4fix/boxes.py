@@ -321,12 +321,16 @@ def table_rows(node: Node, columns: int, dtype: str = ">u4", path: str = "") -> 
     return rows.reshape(hdr.entry_count, columns).astype(np.int64)
 
 
-def sample_sizes(stbl: Node, path: str = "") -> np.ndarray:
-    """Per-sample sizes from stsz or stz2."""
+def sample_sizes(stbl: Node, path: str = "", max_bytes: int | None = None) -> np.ndarray:
+    """Per-sample sizes from stsz or stz2. ``max_bytes``: what all samples together can at most hold (the
+    file size), so a damaged constant-size stsz cannot claim billions of samples."""
     stsz = stbl.find("stsz")
     if stsz is not None:
         hdr = parse(Stsz, stsz, path)
         if hdr.sample_size:
+            if max_bytes is not None and hdr.sample_size * hdr.sample_count > max_bytes:
+                raise BoxError(f"stsz claims {hdr.sample_count} samples of {hdr.sample_size} bytes, more than "
+                               "the file holds", path)
             return np.full(hdr.sample_count, hdr.sample_size, dtype=np.int64)
         if hdr.sample_count * 4 > len(hdr.rows):
             raise BoxError("stsz is shorter than its sample count", path)

@@ -52,8 +52,7 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> P
     mvhd = boxes.parse(boxes.Mvhd, mvhd_node, "moov > mvhd")
     tracks: list[TrackProfile] = []
     for i, trak in enumerate(moov.find_all("trak")):
-        tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]"))
-    tracks = [t for t in tracks if t is not None]
+        tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]", mf.size))
     if not tracks:
         raise ReferenceError_(f"The reference file {mf.path.name} has no tracks.")
     if all(len(t.sizes) == 0 for t in tracks):
@@ -71,15 +70,25 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> P
     for t in tracks:
         starts = np.concatenate([[0], np.cumsum(t.chunk_sizes)[:-1]]).astype(np.int64)
         for first, n in zip(starts.tolist(), t.chunk_sizes.tolist()):
-            if n:
-                layout.append((int(t.offsets[first]), t.index, int(n)))
+            if n and first < len(t.offsets):
+                layout.append((int(t.offsets[first]), t.index, int(min(n, len(t.offsets) - first))))
     layout.sort()
     extra = [c.to_bytes() for c in moov.children if c.type not in ("mvhd", "trak")]
     return Profile(path=str(mf.path), ftyp=ftyp, mvhd=mvhd_node.to_bytes(), movie_timescale=mvhd.times.timescale,
                    tracks=tracks, moov_extra=extra, layout=[(ti, n) for _, ti, n in layout], is_quicktime=is_qt)
 
 
-def _learn_track(trak: Node, index: int, path: str) -> TrackProfile | None:
+def _expand_runs(rows: np.ndarray, n: int, name: str, path: str) -> np.ndarray:
+    """(count, value) rows to one value per sample; a damaged count may not claim more samples than stsz."""
+    if not len(rows):
+        return np.zeros(0, np.int64)
+    counts = np.maximum(rows[:, 0], 0)
+    if int(counts.sum()) > n + len(rows):  # QuickTime may round up by a row; billions means damage
+        raise BoxError(f"{name} counts {int(counts.sum())} samples, the track has {n}", path)
+    return np.repeat(rows[:, 1], counts)
+
+
+def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProfile:
     tkhd_node = trak.find("tkhd")
     mdhd_node = trak.find("mdia/mdhd")
     hdlr_node = trak.find("mdia/hdlr")
@@ -104,14 +113,13 @@ def _learn_track(trak: Node, index: int, path: str) -> TrackProfile | None:
             config.setdefault(ref.type, config["wave"][ref.payload_start:ref.end])
 
     sp = f"{path} > stbl"
-    sizes = boxes.sample_sizes(stbl, sp)
+    sizes = boxes.sample_sizes(stbl, sp, max_bytes=file_size)
     n = len(sizes)
     stts = boxes.table_rows(stbl.find("stts"), 2, path=sp) if stbl.find("stts") else np.zeros((0, 2), np.int64)
-    durations = np.repeat(stts[:, 1], stts[:, 0]) if len(stts) else np.zeros(0, np.int64)
+    durations = _expand_runs(stts, n, "stts", sp)
     ctts = None
     if stbl.find("ctts") is not None:
-        rows = boxes.table_rows(stbl.find("ctts"), 2, ">i4", sp)
-        ctts = np.repeat(rows[:, 1], np.maximum(rows[:, 0], 0))
+        ctts = _expand_runs(boxes.table_rows(stbl.find("ctts"), 2, ">i4", sp), n, "ctts", sp)
     keyframes = None
     if stbl.find("stss") is not None:
         idx = boxes.table_rows(stbl.find("stss"), 1, path=sp)[:, 0] - 1
@@ -124,7 +132,7 @@ def _learn_track(trak: Node, index: int, path: str) -> TrackProfile | None:
     else:
         raise BoxError("no stco or co64", sp)
     stsc = boxes.table_rows(stbl.find("stsc"), 3, path=sp) if stbl.find("stsc") else np.zeros((0, 3), np.int64)
-    chunk_sizes = _expand_stsc(stsc, len(chunk_offsets))
+    chunk_sizes = _expand_stsc(stsc, len(chunk_offsets), n)
     if n and (len(durations) != n or int(chunk_sizes.sum()) != n):
         # QuickTime PCM: stsz counts audio frames while stts may count too; trust stsz and clip/pad the rest
         if int(chunk_sizes.sum()) < n:
@@ -153,12 +161,12 @@ def _learn_track(trak: Node, index: int, path: str) -> TrackProfile | None:
         width=tkhd.width >> 16, height=tkhd.height >> 16, channels=channels, sample_rate=sample_rate)
 
 
-def _expand_stsc(stsc: np.ndarray, nchunks: int) -> np.ndarray:
+def _expand_stsc(stsc: np.ndarray, nchunks: int, nsamples: int) -> np.ndarray:
     """Samples per chunk, one row per chunk, from stsc's run-length rows (first_chunk is 1-based)."""
     out = np.zeros(nchunks, dtype=np.int64)
     for i, (first, per_chunk, _desc) in enumerate(stsc.tolist()):
         stop = stsc[i + 1, 0] - 1 if i + 1 < len(stsc) else nchunks
-        out[max(first - 1, 0):max(stop, 0)] = per_chunk
+        out[max(first - 1, 0):max(stop, 0)] = min(max(per_chunk, 0), nsamples)  # damage can't claim more
     return out
 
 
@@ -166,8 +174,9 @@ def _sample_offsets(sizes: np.ndarray, chunk_offsets: np.ndarray, chunk_sizes: n
     n = len(sizes)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    chunk_of_sample = np.repeat(np.arange(len(chunk_sizes)), chunk_sizes)[:n]
-    first_of_chunk = np.concatenate([[0], np.cumsum(chunk_sizes)[:-1]])
+    ends = np.cumsum(chunk_sizes)
+    chunk_of_sample = np.searchsorted(ends, np.arange(n), side="right")  # O(samples), whatever stsc claims
+    first_of_chunk = np.concatenate([[0], ends[:-1]])
     cum = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     within = cum - cum[first_of_chunk[chunk_of_sample]]
     return chunk_offsets[chunk_of_sample].astype(np.int64) + within
