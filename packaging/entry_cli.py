@@ -5,4 +5,9 @@ import sys
 from mp4fix.cli import main
 
 if __name__ == "__main__":
+    # Output redirected to a file or pipe on Windows is cp1252: replace what it cannot hold (the "—" of
+    # `mp4fix probe`) instead of failing with UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     sys.exit(main())
