@@ -27,6 +27,22 @@ def test_three_aac_tracks_of_one_configuration(cut_at, fixture_path, broken_file
     check_repair(original, broken, cut, Path(report.output), report)
 
 
+@pytest.mark.parametrize("cut_at", ["mdat30", "mid_sample"])
+def test_two_video_tracks_and_timecodes(cut_at, fixture_path, broken_file):
+    """Main and proxy H.264 tracks (one parameter-set id, so each parses the other's slices), AAC, and a
+    timecode track per video whose single 4-byte sample must span what was recovered."""
+    original, reference = fixture_path("avc2_tmcd_mov"), fixture_path("avc2_tmcd_mov_ref")
+    broken, cut = broken_file("avc2_tmcd_mov", cut_at)
+    report = repair(broken, reference)
+    assert [t.kind for t in report.tracks] == ["video", "video", "audio", "timecode", "timecode"]
+    check_repair(original, broken, cut, Path(report.output), report)
+    orig, rep = oracle.read_movie(original), oracle.read_movie(report.output)
+    video = rep.track("vide")
+    for t, r in zip(orig.tracks[3:], rep.tracks[3:]):
+        assert (r.handler, r.offsets, r.sizes) == ("tmcd", t.offsets, t.sizes)
+        assert r.durations[0] / r.timescale == pytest.approx(sum(video.durations) / video.timescale, abs=0.01)
+
+
 @pytest.mark.parametrize("cut_at", ["mdat30", "mdat90"])
 def test_audio_only_voice_memo(cut_at, fixture_path, broken_file):
     original, reference = fixture_path("aac_voice_m4a"), fixture_path("aac_voice_m4a_ref")

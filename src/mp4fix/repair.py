@@ -145,6 +145,7 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
     layout = plan_layout(mf, mdat.offset, mdat.header_size, result.end,
                          None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
     built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in found]
+    _stretch_single_samples(built)
     moov = build.build_moov(p.profile, built).to_bytes()
     return layout, moov, built
 
@@ -227,6 +228,16 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report.verify = _verify(p.output, report_progress, cancel)
     report_progress("verify", 1.0, "Done")
     return report
+
+
+def _stretch_single_samples(built: list[build.TrackTables]) -> None:
+    """A track whose reference holds one sample for the whole recording (a timecode's start frame) gets one
+    sample spanning the recovered audio and video, not the reference's length."""
+    span = max((tt.media_duration / tt.track.timescale for tt in built
+                if tt.track.kind in ("video", "audio") and tt.track.timescale), default=0.0)
+    for tt in built:
+        if len(tt.track.sizes) == 1 and len(tt.sizes) == 1 and span > 0:
+            tt.durations[0] = max(1, round(span * tt.track.timescale))
 
 
 def _mdat_ref(diag: Diagnosis):
