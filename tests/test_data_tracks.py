@@ -99,7 +99,12 @@ def test_unmeasurable_data_track_is_refused_by_name():
 def test_fixed_size_data_track_learned():
     track, buf = data_track("rtmd", "meta", [bytes([i]) * 48 for i in range(10)], 0)
     m = learn_data_matcher(track, buf)
-    assert not m.self_delimiting and m.stride == 48
+    # one sample per chunk in the reference: exactly one 48-byte sample is proposed, never a run
+    assert not m.self_delimiting and m.stride == 0
+    assert [o.size for o in m.match_options(buf, 0, len(buf))] == [48]
+    track.chunk_sizes = np.array([4, 4, 2])  # runs of four in the reference: runs are proposed
+    m = learn_data_matcher(track, buf)
+    assert m.stride == 48 and [o.size for o in m.match_options(buf, 0, len(buf))] == [192]
 
 
 @pytest.fixture(scope="session")
