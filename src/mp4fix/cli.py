@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # a file name or message the console's code page lacks (Windows cp1252) must not crash the command
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -217,7 +221,7 @@ def cmd_probe(args) -> int:
         dims = f" {t.width}x{t.height}" if t.kind == "video" else (
             f" {t.sample_rate} Hz {t.channels} ch" if t.kind == "audio" else "")
         can = "mp4fix can rebuild it" if t.supported else f"mp4fix cannot rebuild it: {t.why_not}"
-        print(f"  track {t.track_id}: {t.kind} {t.codec}{dims}, {t.samples} samples, {t.duration:.2f} s — {can}")
+        print(f"  track {t.track_id}: {t.kind} {t.codec}{dims}, {t.samples} samples, {t.duration:.2f} s - {can}")
     print(f"  diagnosis: {d.problem}")
     print(f"  ffmpeg: {ff_error or 'opens the file'}")
     return EXIT_OK
