@@ -122,3 +122,23 @@ def test_mdat_size_placeholder_never_fixed(fixture_path, tmp_path):
     broken.write_bytes(bytes(data))
     report = repair(broken, fixture_path("avc_nobf_aac44m_ref"))
     check_repair(original, broken, cut, Path(report.output), report)
+
+
+def test_incomplete_index_written_early_is_replaced(fixture_path, tmp_path):
+    """Some recorders write an index near the start and complete it at the end. Here the early index lists
+    another recording's samples (an incomplete, wrong index): the file counts as broken, the repair indexes
+    the real data, and the old index is turned into a 'free' box so no player reads it."""
+    original = fixture_path("avc_nobf_aac44m")
+    cut = make_fixtures.cut_points(original)["mdat60"]
+    data = original.read_bytes()[:cut]
+    ref = fixture_path("avc_nobf_aac44m_ref").read_bytes()
+    moov_at = ref.rfind(b"moov") - 4
+    old_index = ref[moov_at:moov_at + int.from_bytes(ref[moov_at:moov_at + 4], "big")]
+    ftyp_end = int.from_bytes(data[:4], "big")
+    broken = tmp_path / "early_index.mp4"
+    broken.write_bytes(data[:ftyp_end] + old_index + data[ftyp_end:])
+    report = repair(broken, fixture_path("avc_nobf_aac44m_ref"))
+    oracle.assert_same_samples(original, report.output, cut, offset_shift=len(old_index))
+    types = [b.type for b in oracle.top_level_boxes(report.output)]
+    assert types.count("moov") == 1 and types[1] == "free" and types[-1] == "moov"
+    assert report.verify.ok and report.complete

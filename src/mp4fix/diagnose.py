@@ -89,8 +89,16 @@ def diagnose(path) -> Diagnosis:
         d.has_moov = moov is not None
         last = refs[-1]
         if moov is not None:
-            d.tracks = _tracks(path)
-            d.problem = "This file has a complete index (moov); it does not need repair."
+            indexed = _indexed_bytes(path)
+            d.tracks = _tracks(path) if indexed else []
+            if d.recoverable_bytes and indexed < INCOMPLETE_INDEX * d.recoverable_bytes:
+                # some recorders write an index early (a placeholder, or only the first part) and complete
+                # it when they stop; one that lists little of the media data, or cannot be read, never was
+                d.broken = True
+                d.problem = (f"The index (moov) is incomplete or damaged: it lists {human_size(indexed)} of the "
+                             f"{human_size(d.recoverable_bytes)} of audio/video data. The data can be recovered.")
+            else:
+                d.problem = "This file has a complete index (moov); it does not need repair."
         elif not mdats:
             d.problem = "The file has neither an index (moov) nor media data (mdat): there is nothing to recover."
         elif d.recoverable_bytes == 0:
@@ -105,6 +113,21 @@ def diagnose(path) -> Diagnosis:
         if end < mf.size and not last.truncated:
             d.problem += f" {human_size(mf.size - end)} after the last box are not part of any box."
         return d
+
+
+INCOMPLETE_INDEX = 0.5  # an index listing less than this share of the media data was never completed
+
+
+def _indexed_bytes(path) -> int:
+    """Bytes of media data the file's own index lists (0 when the index cannot be read)."""
+    from mp4fix.errors import Mp4fixError
+    from mp4fix.reference import learn_profile
+
+    try:
+        profile = learn_profile(path)
+    except Mp4fixError:
+        return 0
+    return sum(int(t.sizes.sum()) for t in profile.tracks)
 
 
 def _tracks(path) -> list[TrackInfo]:

@@ -7,6 +7,7 @@ can be written) and raises the same errors ``repair`` would: the GUI calls it to
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
     """
     broken, reference = Path(broken), Path(reference)
     diag = diagnose(broken)
-    if diag.has_moov:
+    if diag.has_moov and not diag.broken:
         raise NotBrokenError(f"{broken.name} is not broken: it has a complete index (moov) and should play "
                              "as it is.")
     if not diag.broken:
@@ -144,6 +145,8 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
     mdat = _mdat_ref(diag)
     layout = plan_layout(mf, mdat.offset, mdat.header_size, result.end,
                          None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
+    stale = tuple(b.offset for b in diag.boxes if b.type == "moov" and b.offset + b.size <= layout.head_end)
+    layout = dataclasses.replace(layout, stale=stale)
     built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in found]
     _stretch_single_samples(built)
     moov = build.build_moov(p.profile, built).to_bytes()

@@ -29,6 +29,7 @@ class Layout:
     payload_start: int  # input offset of the first media byte
     payload_end: int
     shift: int  # output offset - input offset for every media byte
+    stale: tuple[int, ...] = ()  # input offsets of old index boxes in the head: written as 'free' boxes
 
 
 def plan_layout(src: MediaFile, mdat_offset: int, mdat_header_size: int, payload_end: int,
@@ -86,6 +87,10 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
             out.write(layout.prefix)
             for start, stop in ((0, layout.head_end), (layout.payload_start, layout.payload_end)):
                 if start == layout.payload_start:
+                    for offset in layout.stale:  # an old, incomplete index must not shadow the new one
+                        out.seek(len(layout.prefix) + offset + 4)
+                        out.write(b"free")
+                    out.seek(0, os.SEEK_END)
                     out.write(layout.header)
                 pos = start
                 while pos < stop:
