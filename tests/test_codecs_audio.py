@@ -686,3 +686,17 @@ def test_alac_refuses_bad_cookies():
         ALAC.AlacMatcher(_track("alac", {}, [1], duration=4096, timescale=44100))
     with pytest.raises(Exception, match="out of range"):
         ALAC.AlacMatcher(_track("alac", {"alac": _alac_cookie(9, 16)}, [1], duration=4096, timescale=44100))
+
+
+def test_amr_with_comfort_noise_is_repaired_though_ffmpeg_rejects_its_sid_frames(tmp_path):
+    """ffmpeg's native AMR-NB decoder reports errors on SID/NO_DATA frames even in the healthy reference, so
+    decoding errors in the trial do not mean the reference does not fit: the repair goes on, exactly, and is
+    reported as not fully verified (exit code 1) rather than refused."""
+    name = "aud_amr_dtx"
+    original, reference = _build(name), _build(name + "_ref")
+    cut = MF.cut_points(original)["mdat60"]
+    broken = MF.cut(original, tmp_path / f"{name}{original.suffix}", cut)
+    report = repair(broken, reference)
+    counts = oracle.assert_same_samples(original, report.output, cut, handlers=("soun",), offset_shift=0)
+    assert list(counts.values())[0] > 0
+    assert report.verify is not None and report.verify.decode_errors > 0 and not report.complete

@@ -129,11 +129,22 @@ def _check_fit(p: RepairPlan) -> None:
                 verdict = fftools.decode_check(trial, timeout=120)
             except Mp4fixError:
                 return  # ffmpeg unavailable: the full repair's own check will say so
-    if verdict.decode_errors > 0:
+    if verdict.decode_errors > 0 and _reference_decodes_cleanly(p.reference):
         raise MismatchError(
             f"The reference {p.reference.name} does not match {p.broken.name}: with its settings the recording "
             "cannot be decoded (the video or audio settings differ). Use a reference recorded with the same "
             "device and settings.", detail=verdict.log)
+
+
+def _reference_decodes_cleanly(reference: Path) -> bool:
+    """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
+    rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
+    from mp4fix import fftools
+
+    try:
+        return fftools.decode_check(reference, timeout=300).decode_errors == 0
+    except Mp4fixError:
+        return True
 
 
 def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
