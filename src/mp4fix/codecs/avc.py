@@ -33,7 +33,7 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import read_length, unescape_rbsp
+from mp4fix.codecs.nal import read_length, sei_messages, unescape_rbsp
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -663,28 +663,10 @@ def complementary_field(first: SliceHeader, second: SliceHeader) -> bool:
 
 def sei_has_recovery_point(rbsp: bytes) -> bool:
     """Whether an SEI RBSP (after the header byte) holds a recovery_point message (payloadType 6, D.1)."""
-    i, n = 0, len(rbsp)
-    while i < n and not (rbsp[i] == 0x80 and i == n - 1):
-        ptype = 0
-        while i < n and rbsp[i] == 0xFF:
-            ptype += 255
-            i += 1
-        if i >= n:
-            return False
-        ptype += rbsp[i]
-        i += 1
-        psize = 0
-        while i < n and rbsp[i] == 0xFF:
-            psize += 255
-            i += 1
-        if i >= n:
-            return False
-        psize += rbsp[i]
-        i += 1
-        if ptype == 6:
-            return True
-        i += psize
-    return False
+    try:
+        return any(ptype == 6 for ptype, _start, _size in sei_messages(rbsp))
+    except ValueError:
+        return False
 
 
 # --- what one access unit holds ------------------------------------------------------------------------

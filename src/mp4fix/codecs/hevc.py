@@ -29,7 +29,7 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import read_length, unescape_rbsp
+from mp4fix.codecs.nal import read_length, sei_messages, unescape_rbsp
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -824,23 +824,12 @@ class HevcMatcher(Matcher):
         nal = bytes(data[body:body + n])
         if nal in self._known_sei:
             return True
-        rbsp = unescape_rbsp(nal[2:])
-        i, size = 0, len(rbsp)
-        while True:
-            for _ in range(2):  # payloadType, then payloadSize
-                value = 0
-                while i < size and rbsp[i] == 0xFF:
-                    value += 255
-                    i += 1
-                if i >= size:
-                    return False
-                value += rbsp[i]
-                i += 1
-            i += value
-            if i >= size:
-                return False
-            if rbsp[i] == 0x80 and not rbsp[i + 1:].strip(b"\x00"):
-                return True  # rbsp_trailing_bits (zero bytes after them are tolerated)
+        try:
+            for _message in sei_messages(unescape_rbsp(nal[2:])):
+                pass
+        except ValueError:
+            return False
+        return True
 
     def _slice(self, data, body: int, n: int, t: int, tid: int, sps_map: dict, pps_map: dict,
                pic: _Picture | None) -> _Picture | None:

@@ -12,3 +12,30 @@ def unescape_rbsp(payload: bytes) -> bytes:
 def read_length(data, pos: int, length_size: int) -> int:
     """The big-endian NAL length field of ``length_size`` bytes (1, 2 or 4) at ``pos``."""
     return int.from_bytes(data[pos:pos + length_size], "big")
+
+
+def sei_messages(rbsp: bytes):
+    """Yield ``(payloadType, payload start, payloadSize)`` for each sei_message() of an SEI RBSP, in order.
+
+    The syntax is the same in H.264 (7.3.2.3.1) and H.265 (7.3.5): type and size each coded as 0xFF bytes
+    plus a last byte. Stops after the message that the rbsp_trailing_bits follow (zero bytes after them are
+    tolerated); raises ``ValueError`` when a message runs past the end of the RBSP.
+    """
+    i, size = 0, len(rbsp)
+    while True:
+        values = []
+        for _ in range(2):  # payloadType, then payloadSize
+            value = 0
+            while i < size and rbsp[i] == 0xFF:
+                value += 255
+                i += 1
+            if i >= size:
+                raise ValueError("sei_message runs past the end")
+            values.append(value + rbsp[i])
+            i += 1
+        yield values[0], i, values[1]
+        i += values[1]
+        if i >= size:
+            raise ValueError("sei_message payload runs past the end")
+        if rbsp[i] == 0x80 and not rbsp[i + 1:].strip(b"\x00"):
+            return
