@@ -118,15 +118,7 @@ RECIPES = _recipes()
 
 def _build(name: str) -> Path:
     """The cached file of one of these recipes, made by the factory (its cache folder, lock and atomic write)."""
-    recipe = RECIPES[name]
-    path = MF.cache_root() / recipe.key / f"{name}.{recipe.ext}"
-    if path.exists():
-        return path
-    MF.RECIPES[name] = recipe  # only while the factory builds it
-    try:
-        return MF.build(name)
-    finally:
-        MF.RECIPES.pop(name, None)
+    return MF.build_recipe(RECIPES[name])
 
 
 @pytest.fixture(autouse=True)

@@ -112,15 +112,7 @@ def _family(name: str) -> str:
 
 def _build(name: str) -> Path:
     """The cached file of one of these recipes, made by the factory."""
-    recipe = RECIPES[name]
-    path = MF.cache_root() / recipe.key / f"{name}.{recipe.ext}"
-    if path.exists():
-        return path
-    MF.RECIPES[name] = recipe  # only while the factory builds it
-    try:
-        return MF.build(name)
-    finally:
-        MF.RECIPES.pop(name, None)
+    return MF.build_recipe(RECIPES[name])
 
 
 @pytest.fixture(scope="session")
