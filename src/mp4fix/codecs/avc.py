@@ -33,7 +33,7 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import read_length, sei_messages, unescape_rbsp
+from mp4fix.codecs.nal import poc_msb, read_length, sei_messages, unescape_rbsp
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -739,12 +739,7 @@ def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
                 else:
                     pmsb, plsb = prev_ref_msb, prev_ref_lsb
                 lsb = h.poc_lsb
-                if lsb < plsb and plsb - lsb >= max_lsb // 2:
-                    msb = pmsb + max_lsb
-                elif lsb > plsb and lsb - plsb > max_lsb // 2:
-                    msb = pmsb - max_lsb
-                else:
-                    msb = pmsb
+                msb = poc_msb(lsb, plsb, pmsb, max_lsb)
                 if not h.field_pic:
                     top = msb + lsb
                     bottom = top + h.delta_poc_bottom

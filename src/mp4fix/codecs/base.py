@@ -115,6 +115,15 @@ class Matcher:
         return type(self)(self.track)
 
 
+def find_bytes(data, sub: bytes, start: int, end: int) -> int:
+    """``data.find(sub, start, end)`` for an mmap or bytes (searched in place), or for any other buffer."""
+    finder = getattr(data, "find", None)
+    if finder is not None:
+        return finder(sub, start, end)
+    i = bytes(data[start:end]).find(sub)
+    return i + start if i >= 0 else -1
+
+
 _REGISTRY: dict[str, type[Matcher]] = {}
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import read_length, sei_messages, unescape_rbsp
+from mp4fix.codecs.nal import poc_msb, read_length, sei_messages, unescape_rbsp
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -547,13 +547,7 @@ def picture_order_counts(infos: Sequence[HevcPicture | None]) -> tuple[list[int]
         else:
             prev_lsb = prev_tid0 & (max_lsb - 1)
             prev_msb = prev_tid0 - prev_lsb
-            if lsb < prev_lsb and prev_lsb - lsb >= max_lsb // 2:
-                msb = prev_msb + max_lsb
-            elif lsb > prev_lsb and lsb - prev_lsb > max_lsb // 2:
-                msb = prev_msb - max_lsb
-            else:
-                msb = prev_msb
-            poc = msb + lsb
+            poc = poc_msb(lsb, prev_lsb, prev_msb, max_lsb) + lsb
         if info.temporal_id == 0 and not (RADL_N <= t <= RASL_R) and t not in _SLNR:
             prev_tid0 = poc
         start_next = info.eos

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mp4fix.codecs.base import Matcher, SampleMatch, register
+from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
 from mp4fix.profile import TrackProfile
 
 JPEG_FOURCCS = ("jpeg", "mjpa", "AVDJ", "AVRn", "dmb1", "MJPG")
@@ -81,14 +81,6 @@ class MjpegSample:
     images: list[JpegImage]
 
 
-def _find(data, sub: bytes, start: int, end: int) -> int:
-    finder = getattr(data, "find", None)
-    if finder is not None:
-        return finder(sub, start, end)
-    i = bytes(data[start:end]).find(sub)
-    return i + start if i >= 0 else -1
-
-
 def _u16(data, p: int) -> int:
     return (data[p] << 8) | data[p + 1]
 
@@ -100,7 +92,7 @@ def _u32(data, p: int) -> int:
 def _skip_entropy_coded(data, p: int, end: int) -> int | None:
     """From the first byte after an SOS header: the position of the 0xFF that starts the next marker."""
     while True:
-        i = _find(data, b"\xff", p, end)
+        i = find_bytes(data, b"\xff", p, end)
         if i < 0 or i + 1 >= end:
             return None
         b = data[i + 1]
@@ -346,7 +338,7 @@ class MjpegMatcher(Matcher):
                 if img is None:
                     break
                 imgs.append(img)
-                nxt = _find(data, b"\xff\xd8\xff", img.end, stop)
+                nxt = find_bytes(data, b"\xff\xd8\xff", img.end, stop)
                 if nxt < 0:
                     break
                 p = nxt

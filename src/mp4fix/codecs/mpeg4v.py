@@ -37,7 +37,7 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.aac import parse_esds
-from mp4fix.codecs.base import Matcher, SampleMatch, register
+from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
 from mp4fix.errors import BitstreamError, MismatchError, UnsupportedCodecError
 from mp4fix.profile import TrackProfile
 
@@ -280,14 +280,6 @@ class Mpeg4Sample:
         return self.vops[0].coding_type == I_VOP
 
 
-def _find(data, sub: bytes, start: int, end: int) -> int:
-    finder = getattr(data, "find", None)
-    if finder is not None:
-        return finder(sub, start, end)
-    i = bytes(data[start:end]).find(sub)
-    return i + start if i >= 0 else -1
-
-
 def _is_start(data, p: int, end: int) -> bool:
     return p + 4 <= end and data[p] == 0 and data[p + 1] == 0 and data[p + 2] == 1
 
@@ -383,7 +375,7 @@ class Mpeg4VisualMatcher(Matcher):
             code = data[p + 3]
             if code not in SAMPLE_START:
                 return False
-            nxt = _find(data, b"\x00\x00\x01", p + 4, min(end, p + 4 + 4096))
+            nxt = find_bytes(data, b"\x00\x00\x01", p + 4, min(end, p + 4 + 4096))
             seg_end = nxt if nxt >= 0 else min(end, p + 4 + 4096)
             try:
                 if code == VOP_START:
@@ -409,7 +401,7 @@ class Mpeg4VisualMatcher(Matcher):
         p = pos
         while True:
             code = data[p + 3]
-            q = _find(data, b"\x00\x00\x01", p + 4, limit)
+            q = find_bytes(data, b"\x00\x00\x01", p + 4, limit)
             seg_end = q if q >= 0 else limit
             try:
                 if code == VOP_START:
@@ -453,7 +445,7 @@ class Mpeg4VisualMatcher(Matcher):
                     if data[q - 1] == 0xFF:
                         return None  # a VOP ends with stuffing 0 1..1, never with a 0xFF byte
                     return q - pos, Mpeg4Sample(vops, gov, vol_new), False
-                q = _find(data, b"\x00\x00\x01", q + 3, limit)  # bytes of another track: look further
+                q = find_bytes(data, b"\x00\x00\x01", q + 3, limit)  # bytes of another track: look further
             if q < 0:
                 if not vops:
                     return None

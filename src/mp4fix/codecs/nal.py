@@ -39,3 +39,13 @@ def sei_messages(rbsp: bytes):
             raise ValueError("sei_message payload runs past the end")
         if rbsp[i] == 0x80 and not rbsp[i + 1:].strip(b"\x00"):
             return
+
+
+def poc_msb(lsb: int, prev_lsb: int, prev_msb: int, max_lsb: int) -> int:
+    """PicOrderCntMsb from the lsb and the previous reference's lsb/msb: the wrap rule that H.264 (8-3) and
+    H.265 (8-1) share."""
+    if lsb < prev_lsb and prev_lsb - lsb >= max_lsb // 2:
+        return prev_msb + max_lsb
+    if lsb > prev_lsb and lsb - prev_lsb > max_lsb // 2:
+        return prev_msb - max_lsb
+    return prev_msb
