@@ -178,3 +178,13 @@ def test_unreadable_file_is_one_sentence(which, fixture_path, broken_file):
     assert proc.returncode == 2, proc.stderr
     assert "permission denied" in one_sentence_error(proc)
     assert not broken.with_name(broken.stem + "_fixed.mp4").exists()
+
+
+def test_demo_makes_breaks_and_repairs(tmp_path):
+    """The README's first command: a recording, the same cut short, and its complete repair."""
+    proc = mp4fix("demo", "--dir", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "result: complete" in proc.stdout
+    fixed = tmp_path / "broken_fixed.mp4"
+    cut = (tmp_path / "broken.mp4").stat().st_size
+    oracle.assert_same_samples(tmp_path / "recording.mp4", fixed, cut, offset_shift=0)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mp4fix import fftools
 
-_COMMON = ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-b:a", "128k",
+_COMMON = ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
            "-threads", "1"]
 
 
