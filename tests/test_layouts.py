@@ -142,3 +142,30 @@ def test_incomplete_index_written_early_is_replaced(fixture_path, tmp_path):
     types = [b.type for b in oracle.top_level_boxes(report.output)]
     assert types.count("moov") == 1 and types[1] == "free" and types[-1] == "moov"
     assert report.verify.ok and report.complete
+
+
+def _pcm_cut_points(path: Path) -> dict[str, int]:
+    movie = oracle.read_movie(path)
+    audio, video = movie.track("soun"), movie.track("vide")
+    ends = {o + s for o, s in zip(audio.offsets, audio.sizes)}
+    after_pcm = next(i for i, o in enumerate(video.offsets) if i > len(video.offsets) // 2 and o in ends)
+    middle = audio.offsets[len(audio.offsets) // 2]
+    return {"inside_pcm_chunk": middle + 1002,  # not on a frame boundary either
+            "video_after_pcm": video.offsets[after_pcm] + video.sizes[after_pcm] // 2}
+
+
+@pytest.mark.parametrize("cut_at", ["inside_pcm_chunk", "video_after_pcm"])
+def test_pcm_up_to_the_cut(cut_at, fixture_path, tmp_path):
+    """Camcorder .mov with PCM: every whole PCM frame before the cut comes back, also from the chunk the cut
+    broke, and a PCM run ends where the video sample the cut broke begins (none of its bytes become audio)."""
+    original = fixture_path("avc_pcm_mov")
+    cut = _pcm_cut_points(original)[cut_at]
+    broken = make_fixtures.cut(original, tmp_path / f"pcm_{cut_at}.mov", cut)
+    report = repair(broken, fixture_path("avc_pcm_mov_ref"))
+    counts = oracle.assert_same_samples(original, report.output, cut, offset_shift=0)
+    assert all(counts.values())
+    assert report.verify.ok and report.bytes_skipped == 0
+    # video decodes to the original's frames (PCM is compared sample by sample above)
+    orig = oracle.ff_framemd5(original, "v")
+    got = oracle.ff_framemd5(report.output, "v")
+    assert got and set(got) <= set(orig)

@@ -94,6 +94,11 @@ class Scanner:
                 self._gap = max(self._gap, 4 * run, UNKNOWN_GAP_MIN)
         self._gap = min(self._gap, UNKNOWN_GAP_MAX)
         self._gap_memo: dict[int, bool] = {}
+        self._tail_stride = max((m.stride for m in matchers if m is not None and not m.self_delimiting), default=0)
+        # a sample the cut broke can only begin within about one sample of the end: twice the largest sample of
+        # a self-delimiting track (the reference's, grown by what the scan finds) is where one is looked for
+        self._cut_reach = 2 * max((int(profile.tracks[i].sizes.max()) for i in self.strong
+                                   if len(profile.tracks[i].sizes)), default=0)
         # media time (seconds) each track has reached: recorders interleave by time
         self._clock = [0.0] * len(profile.tracks)
         self._tick = [t.sample_duration / t.timescale if t.timescale else 0.0 for t in profile.tracks]
@@ -118,10 +123,17 @@ class Scanner:
             opts = [m for m in matcher.match_options(self.data, pos, self._end)
                     if 0 < m.size and pos + m.size <= self._end]
             stride = matcher.stride
+            nxt = None
             if stride and self.strong:
                 nxt = self._next_strong(pos + stride, stride, matcher.max_run_bytes)
-                if nxt is not None and all(pos + m.size != nxt for m in opts):
-                    opts.append(matcher.sample_of(nxt - pos))
+            if stride and nxt is None and self._end - pos <= matcher.longest_run:
+                # the last run, cut short (less is left than the reference's longest run): it ends where a
+                # sample the cut broke begins, or at the last whole frame
+                nxt = self._cut_start_on_grid(pos + stride, stride)
+                if nxt is None:
+                    nxt = pos + (self._end - pos) // stride * stride
+            if nxt is not None and nxt > pos and all(pos + m.size != nxt for m in opts):
+                opts.append(matcher.sample_of(nxt - pos))
         self._cache[key] = opts
         return opts
 
@@ -277,6 +289,16 @@ class Scanner:
             return False
         return bool(len(self.matchers[tj].candidates(self.arr, pos, pos + 1)))
 
+    def _cut_start_at(self, pos: int) -> bool:
+        """A sample of a self-delimiting track starts at ``pos`` and the cut broke it."""
+        return any(self.matchers[ti].cut_start(self.data, pos, self._end) for ti in self.strong)
+
+    def _cut_start_on_grid(self, pos: int, stride: int) -> int | None:
+        for q in range(pos, self._end, stride):
+            if self._cut_start_at(q):
+                return q
+        return None
+
     def _is_padding_box(self, pos: int) -> bool:
         if self._end - pos < 8:
             return False
@@ -286,6 +308,10 @@ class Scanner:
     def _follows(self, pos: int, depth: int = 2) -> bool:
         """True when a sample may end at ``pos``: the data ends, a padding box or a believable sample starts."""
         if pos == self._end or self._is_padding_box(pos) or self._strong_fits(pos):
+            return True
+        if 0 < self._end - pos < self._tail_stride:  # only part of one fixed-size frame is left
+            return True
+        if self._end - pos <= self._cut_reach and self._cut_start_at(pos):
             return True
         if not self.strong:  # only weak tracks (e.g. a PCM-only recording): they follow each other
             return bool(self._weak_fits(pos))
@@ -378,6 +404,8 @@ class Scanner:
             run = run + 1 if ti == last else 1
             last = ti
             self._clock[ti] += self._tick[ti] * m.count
+            if 2 * m.size > self._cut_reach and self.matchers[ti].self_delimiting:
+                self._cut_reach = 2 * m.size
             pos += m.size
             if len(self._cache) > 256:  # forget what lies behind
                 self._cache = {k: v for k, v in self._cache.items() if k[0] >= pos}
@@ -389,12 +417,14 @@ class Scanner:
 
     def _choose(self, pos: int, last: int | None, run: int) -> tuple[int, SampleMatch] | None:
         strong = self._strong_fits(pos)
+        if not strong and self.weak and self._end - pos <= self._cut_reach and self._cut_start_at(pos):
+            return None  # a sample the cut broke begins here: no fixed-size run may claim its bytes
         if len(strong) == 1 and not self.weak:
             # a lone fit is kept even when nothing recognisable follows (the cut, or an unknown track next)
             return strong[0]
         order = self._predicted_order(last, run)
         confirmed = [c for c in strong if self._follows(pos + c[1].size)]
-        if not confirmed:
+        if not strong:  # a sample the bitstream delimits outweighs a run guessed from sizes
             confirmed = [c for c in self._weak_fits(pos) if self._follows(pos + c[1].size)]
         pool = confirmed or strong
         if not pool:

@@ -40,6 +40,7 @@ from mp4fix.profile import TrackProfile
 # --- NAL unit types (H.264 Table 7-1) ------------------------------------------------------------------
 
 NAL_SLICE = 1
+CUT_NAL_MAX = 64 << 20  # a NAL unit cut by the end of the data is believed up to this length
 NAL_DPA = 2  # slice data partition A (carries the slice header)
 NAL_DPB = 3
 NAL_DPC = 4
@@ -950,6 +951,32 @@ class AvcMatcher(Matcher):
         h.mmco5 = h2.mmco5
 
     # -- the Matcher interface --
+
+    def cut_start(self, data, pos: int, end: int) -> bool:
+        """An access unit starts at ``pos`` and is cut by ``end``: leading non-VCL NAL units are whole and the
+        first slice's header, as far as the bytes go, parses with the known parameter sets."""
+        ls = self.length_size
+        p = pos
+        for _ in range(16):
+            if p + ls + 1 > end:
+                return False
+            n = read_length(data, p, ls)
+            header = data[p + ls]
+            if n < 1 or n > CUT_NAL_MAX or header & 0x80:
+                return False
+            t = header & 0x1F
+            if t in (NAL_SLICE, NAL_IDR):
+                avail = bytes(data[p + ls + 1:min(p + ls + n, end, p + ls + 1 + 64)])
+                try:
+                    sh, _pps = slice_header_head(BitReader(unescape_rbsp(avail)), t, header >> 5, self.sps,
+                                                 self.pps)
+                except (BitstreamError, KeyError):
+                    return False
+                return sh is not None and (sh.first_mb == 0 or self.aso)
+            if t not in (NAL_SEI, NAL_SPS, NAL_PPS, NAL_AUD) or p + ls + n > end:
+                return False
+            p += ls + n
+        return False
 
     def match(self, data, pos: int, end: int) -> SampleMatch | None:
         ls = self.length_size

@@ -43,6 +43,8 @@ class Matcher:
     stride: int = 0
     #: ... and how far a run of their samples may reach before a self-delimiting sample must follow
     max_run_bytes: int = 0
+    #: ... and the longest run the reference shows (bytes): less than that left means the cut broke the run
+    longest_run: int = 0
     #: True for start-code codecs (MPEG-4 Part 2) whose data marks where the next sample of their own stream
     #: begins but not where this one ends: ``match`` returns the sample up to that next start (or up to ``end``,
     #: with ``SampleMatch.open_end``), and the scanner ends it earlier where other tracks' samples fill the gap
@@ -55,6 +57,12 @@ class Matcher:
     def match(self, data, pos: int, end: int) -> SampleMatch | None:
         """The complete sample starting exactly at ``pos`` and ending at or before ``end``, or None."""
         raise NotImplementedError
+
+    def cut_start(self, data, pos: int, end: int) -> bool:
+        """Whether a sample of this track starts at ``pos`` but is cut by ``end`` (the recording stopped
+        inside it). Only asked where ``match`` found nothing, near the cut; it lets the samples of a track
+        that is not self-delimiting (PCM) end where that cut sample begins. The default knows nothing."""
+        return False
 
     def match_options(self, data, pos: int, end: int) -> list[SampleMatch]:
         """For matchers that are not self-delimiting: the likely samples at ``pos``, likeliest first.

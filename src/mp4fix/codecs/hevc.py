@@ -61,6 +61,7 @@ _B, _P, _I = 0, 1, 2
 KEYFRAME_RULES = ("irap", "idr", "intra")
 
 _HEADER_PREFIX = 96  # bytes of a slice NAL unit unescaped for its header first (all of it when short)
+CUT_NAL_MAX = 64 << 20  # a NAL unit cut by the end of the data is believed up to this length
 _HEADER_MAX = 1 << 15  # no slice segment header is longer (entry points of 5400 substreams at 32 bits: 21 KiB)
 _PS_MAX = 1 << 16  # nor a parameter set (hvcC stores them with 16-bit lengths)
 _SEI_MAX = 1 << 22  # SEI NAL units longer than this are not believed
@@ -707,6 +708,28 @@ class HevcMatcher(Matcher):
         return next(iter(self._sps.values()), None)
 
     # -- access units -----------------------------------------------------------------------------------
+
+    def cut_start(self, data, pos: int, end: int) -> bool:
+        """An access unit starts at ``pos`` and is cut by ``end``: leading non-VCL NAL units are whole and the
+        first slice segment opens a picture whose header, as far as the bytes go, parses."""
+        ls = self.length_size
+        p = pos
+        for _ in range(16):
+            if p + ls + 2 > end:
+                return False
+            n = read_length(data, p, ls)
+            b0, b1 = data[p + ls], data[p + ls + 1]
+            t, layer, tid = (b0 >> 1) & 0x3F, ((b0 & 1) << 5) | (b1 >> 3), (b1 & 7) - 1
+            if n < 2 or n > CUT_NAL_MAX or b0 & 0x80 or layer or tid < 0:
+                return False
+            if t in VCL_TYPES:
+                body = p + ls
+                pic = self._slice(data, body, min(n, end - body), t, tid, self._sps, self._pps, None)
+                return pic is not None
+            if t not in PREFIX_TYPES and t != AUD_NUT or p + ls + n > end:
+                return False
+            p += ls + n
+        return False
 
     def match(self, data, pos: int, end: int) -> SampleMatch | None:
         ls = self.length_size
