@@ -39,7 +39,13 @@ class TrackScan:
     sizes: list[int] = field(default_factory=list)
     keyframes: list[bool] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
+    # the matches themselves are kept only where the codec orders presentation from them (B-frames)
     matches: list[SampleMatch] = field(default_factory=list)
+
+    @property
+    def keeps_matches(self) -> bool:
+        return self.matcher is not None and \
+            type(self.matcher).presentation_order is not Matcher.presentation_order
 
     @property
     def bytes(self) -> int:
@@ -361,6 +367,7 @@ class Scanner:
     def run(self, start: int, end: int) -> ScanResult:
         self._start, self._end = start, end
         result = ScanResult([TrackScan(t, m) for t, m in zip(self.profile.tracks, self.matchers)], start, end)
+        keeps = [ts.keeps_matches for ts in result.tracks]
         pos = start
         last: int | None = None
         run = 0
@@ -398,7 +405,8 @@ class Scanner:
             ts.sizes.append(m.size)
             ts.keyframes.append(m.keyframe)
             ts.counts.append(m.count)
-            ts.matches.append(m)
+            if keeps[ti]:
+                ts.matches.append(m)
             if self.matchers[ti].accept(m):
                 self._cache = {k: v for k, v in self._cache.items() if k[1] != ti}
             run = run + 1 if ti == last else 1
