@@ -813,13 +813,12 @@ def _check_repair_pcm(original: Path, broken: Path, cut: int, fixed: Path, repor
 @pytest.mark.parametrize("name,label", [
     ("vid_mjpeg_mov_pcm", "sample_boundary"),
     ("vid_prores_hq_pcm", "sample_boundary"),
-    # the scanner believes a PCM run only when a recognised sample (or the end of the data) follows it: the
-    # run before a video sample cut by the end of the data is left out (see mp4fix.codecs.pcm)
-    pytest.param("vid_mjpeg_mov_pcm", "mid_sample", marks=pytest.mark.xfail(
-        strict=True, reason="a PCM run followed by a cut video sample is not recovered")),
+    # a cut inside a video frame: the PCM run before it ends where that frame begins (the matchers' cut_start)
+    ("vid_mjpeg_mov_pcm", "mid_sample"),
+    ("vid_prores_hq_pcm", "mid_sample"),
 ])
 def test_cut_recording_with_pcm_is_repaired_exactly(media, tmp_path, name, label):
-    """A cut where a video sample begins: the PCM run before it ends where the data ends."""
+    """Cuts at and inside a video frame: every PCM frame before the cut comes back, no video byte becomes audio."""
     original, reference = media(name)
     cut = MF.cut_points(original)[label]
     broken = MF.cut(original, tmp_path / f"{name}_{label}{original.suffix}", cut)

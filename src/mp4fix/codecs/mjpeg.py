@@ -319,6 +319,14 @@ class MjpegMatcher(Matcher):
             return None
         return SampleMatch(stop - pos, True, info=MjpegSample(images))
 
+    def cut_start(self, data, pos: int, end: int) -> bool:
+        """An image starts here (SOI, then a marker segment that may open a JPEG) and the data ends in it."""
+        if pos + 4 > end or bytes(data[pos:pos + 3]) != b"\xff\xd8\xff":
+            return False
+        marker = data[pos + 3]
+        return (0xE0 <= marker <= 0xEF or marker in (0xDB, 0xC4, 0xDD, 0xFE) or 0xC0 <= marker <= 0xCF) \
+            and jpeg_image(data, pos, end) is None
+
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         return _pattern_candidates(arr, start, end, self.block_size, lambda w, n: (
             (w[:n] == 0xFF) & (w[1:n + 1] == SOI) & (w[2:n + 2] == 0xFF)), 3)

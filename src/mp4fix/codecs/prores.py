@@ -174,6 +174,12 @@ class ProresMatcher(Matcher):
             size = padded
         return SampleMatch(size, True, info=f)
 
+    def cut_start(self, data, pos: int, end: int) -> bool:
+        """A frame starts here (its size field and 'icpf' tag) and runs past ``end``."""
+        if pos + 8 > end or bytes(data[pos + 4:pos + 8]) != self.ident:
+            return False
+        return pos + int.from_bytes(data[pos:pos + 4], "big") > end
+
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         tag = np.frombuffer(self.ident, dtype=np.uint8)
         return _pattern_candidates(arr, start, end, self.block_size, lambda w, n: (
