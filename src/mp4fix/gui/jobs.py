@@ -64,9 +64,6 @@ class _RepairTask(QRunnable):
         except Mp4fixError as e:
             log = e.detail or ""
             self.signals.failed.emit(self.job_id, str(e), log)
-        except NotImplementedError:
-            self.signals.failed.emit(self.job_id, tr("This version of mp4fix cannot repair files yet."),
-                                     traceback.format_exc())
         except Exception:  # noqa: BLE001 - a worker must always report back
             self.signals.failed.emit(
                 self.job_id,

@@ -106,8 +106,6 @@ def inspect_broken(path: Path | str) -> BrokenInfo:
         d = diagnose(path)
     except Mp4fixError as e:
         return BrokenInfo(path, size, "unusable", str(e), detail=e.detail or "")
-    except NotImplementedError:
-        return BrokenInfo(path, size, "broken", tr("This file has not been checked (the checker is not available)."))
     detail_parts = []
     boxes = _box_lines(d)
     if boxes:
@@ -116,6 +114,8 @@ def inspect_broken(path: Path | str) -> BrokenInfo:
     if ff:
         detail_parts.append(tr("ffmpeg says:") + " " + ff)
     detail = "\n\n".join(detail_parts)
+    if d.broken and d.has_moov:  # an index was written but never completed: the engine's own sentence
+        return BrokenInfo(path, d.size or size, "broken", d.problem, d.recoverable_bytes, d.brand, detail)
     if d.broken:
         amount = d.recoverable_bytes
         if amount > 0:
@@ -166,9 +166,6 @@ def inspect_reference(path: Path | str) -> ReferenceInfo:
         d = diagnose(path)
     except Mp4fixError as e:
         return ReferenceInfo(path, size, False, str(e), detail=e.detail or "")
-    except NotImplementedError:
-        return ReferenceInfo(path, size, True, tr("Not checked (the checker is not available)."),
-                             _streams_from_fftools(path), checked=False)
     detail = _box_lines(d)
     if d.broken or not d.has_moov:
         return ReferenceInfo(path, d.size or size, False,
@@ -217,8 +214,6 @@ def check_fit(broken: BrokenInfo | Path | str, reference: ReferenceInfo | Path |
             return None
         except Mp4fixError as e:
             return str(e)
-        except NotImplementedError:
-            pass
         except Exception:  # noqa: BLE001 - a check must never break the window
             pass
         else:
