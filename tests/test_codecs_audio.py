@@ -32,7 +32,7 @@ from mp4fix.codecs import amr as AMR
 from mp4fix.codecs import mp3 as MP3
 from mp4fix.codecs import opus as OPUS
 from mp4fix.codecs.aac import AacMatcher, find_esds, parse_esds, register_mp4a_kind
-from mp4fix.errors import MismatchError, UnsupportedCodecError
+from mp4fix.errors import UnsupportedCodecError
 from mp4fix.profile import TrackProfile
 from mp4fix.reference import learn_profile
 from mp4fix.repair import plan, repair

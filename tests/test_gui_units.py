@@ -6,13 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication, QLabel  # noqa: E402
+from PySide6.QtWidgets import QLabel  # noqa: E402
 
 from mp4fix.errors import OutputError  # noqa: E402
 from mp4fix.gui.app import install_translations, pick_language  # noqa: E402

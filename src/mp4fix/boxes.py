@@ -13,13 +13,12 @@ Two layers:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 from construct import (
     Bytes,
-    Const,
     Default,
     ExprAdapter,
     GreedyBytes,
@@ -27,7 +26,6 @@ from construct import (
     If,
     Int8ub,
     Int16sb,
-    Int16ub,
     Int32sb,
     Int32ub,
     Int64sb,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mp4fix import boxes
 from mp4fix.errors import InputError
 from mp4fix.reference import top_level
 from mp4fix.source import MediaFile
