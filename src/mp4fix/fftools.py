@@ -642,7 +642,11 @@ def decode_check(path: str | os.PathLike, *, progress: Callable[[float], None] |
                         progress(frac)
 
     source = ffmpeg_python.input(_input(path))
-    args = _graph_args(ffmpeg_python.output(source["v?"], source["a?"], "-", f="null"),
+    # frames pass through as timed, in microseconds: the null output's default frame-rate time base rounds a
+    # variable frame rate's close frames to one time and ffmpeg logs "non monotonically increasing dts"
+    # errors for files that are fine
+    args = _graph_args(ffmpeg_python.output(source["v?"], source["a?"], "-", f="null", fps_mode="passthrough",
+                                            **{"enc_time_base:v": "1/1000000"}),
                        "-v", "level+warning", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1")
     res = run(args, exe=exe, timeout=timeout, cancel=cancel, on_stdout_line=on_out, on_stderr_line=on_err,
               check=False, what=f"decoding {name}")

@@ -28,12 +28,13 @@ from typing import Callable
 
 import numpy as np
 
-from mp4fix import build, fftools
+from mp4fix import build, fftools, timeline
 from mp4fix.codecs.base import Matcher
 from mp4fix.errors import MismatchError, Mp4fixError, NothingRecoveredError
 from mp4fix.profile import Profile
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
+from mp4fix.timeline import TimingModel
 from mp4fix.write import window_layout, write_file
 
 WINDOW = 4 << 20  # bytes of media data per evidence window
@@ -94,7 +95,7 @@ def _unexplained(arr: np.ndarray, lo: int, hi: int, samples: list[tuple[int, int
 
 
 def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profile, matchers: list[Matcher | None],
-           mf: MediaFile, delays: dict[int, int | None], cancelled: Callable[[], bool] | None = None) -> None:
+           mf: MediaFile, timing: TimingModel, cancelled: Callable[[], bool] | None = None) -> None:
     """Raise ``MismatchError`` (or ``NothingRecoveredError`` for data with no recording in it) unless the
     windows' evidence says the reference fits."""
     evidence = [w for w in windows_ if w.data_bytes > 0]
@@ -117,7 +118,7 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
             if cancelled is not None and cancelled():
                 return
             trial = Path(tmp) / f"trial{k}{broken.suffix}"
-            frames = _write_trial(mf, profile, w, delays, trial)
+            frames = _write_trial(mf, profile, w, timing, trial)
             if frames == 0:
                 continue
             try:
@@ -143,7 +144,7 @@ def nothing_like_reference(broken: Path, reference: Path, profile: Profile, matc
         detail=detail)
 
 
-def _write_trial(mf: MediaFile, profile: Profile, w: Window, delays: dict[int, int | None], path: Path) -> int:
+def _write_trial(mf: MediaFile, profile: Profile, w: Window, timing: TimingModel, path: Path) -> int:
     """A small file of the window's samples, video from its first keyframe on; returns the frames it holds
     that count for the verdict (video frames, or audio frames in a file without video)."""
     result = w.result
@@ -163,7 +164,9 @@ def _write_trial(mf: MediaFile, profile: Profile, w: Window, delays: dict[int, i
     lo = min(ts.offsets[0] for ts in tracks)
     hi = max(ts.offsets[-1] + ts.sizes[-1] for ts in tracks)
     layout = window_layout(lo, hi, profile.ftyp or None)
-    built = [build.track_tables(ts, delays.get(ts.track.index), layout.shift) for ts in tracks]
+    trial = ScanResult(tracks, lo, hi)
+    times = timeline.rebuild(trial, timing)
+    built = [build.track_tables(ts, times[ts.track.index], layout.shift) for ts in tracks]
     moov = build.build_moov(profile, built).to_bytes()
     write_file(mf, layout, moov, path, overwrite=True)
     return sum(len(ts.sizes) for ts in counted)
@@ -189,7 +192,8 @@ def check_clock(profile: Profile, result: ScanResult, broken: Path, reference: P
     that offset, as it does in the reference. A clock that runs several percent off means other settings.
     """
     scans = [ts for ts in result.tracks if ts.matcher is not None and len(ts.sizes) > 1]
-    videos = [ts for ts in scans if ts.track.kind == "video"]
+    # a variable-rate video is no clock to measure audio against (the timeline dates it by the audio instead)
+    videos = [ts for ts in scans if ts.track.kind == "video" and _constant_rate(profile.tracks[ts.track.index])]
     if not videos:
         return
     v = max(videos, key=lambda ts: len(ts.sizes))
@@ -212,6 +216,16 @@ def check_clock(profile: Profile, result: ScanResult, broken: Path, reference: P
                 f"({a.track.fourcc}, {rate} Hz) runs {abs(broken_slope / ref_slope - 1) * 100:.0f}% off the "
                 "video clock in the broken file, so the recording used other audio settings. Use a reference "
                 "recorded with the same device and settings.")
+
+
+def _constant_rate(track) -> bool:
+    """The reference shows this track at a constant sample rate (decode times within half a sample of
+    counting)."""
+    d = np.asarray(track.durations[:-1], dtype=np.float64)
+    if len(d) < 2 or track.sample_duration <= 0:
+        return False
+    dts = np.concatenate([[0.0], np.cumsum(d)[:-1]])
+    return bool(np.abs(dts - np.arange(len(d)) * track.sample_duration).max() <= 0.5 * track.sample_duration)
 
 
 def _clock_ratio(v_off, nv: int, vt, a_off, at, a_counts=None) -> tuple[float | None, float]:

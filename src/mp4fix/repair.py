@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mp4fix import build, codecs, fit
+from mp4fix import build, codecs, fit, timeline
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
@@ -29,6 +29,7 @@ from mp4fix.reference import learn_profile
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
+from mp4fix.timeline import TimingModel
 from mp4fix.write import check_output, plan_layout, write_file
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
@@ -54,7 +55,7 @@ class RepairPlan:
     profile: Profile
     matchers: list[Matcher | None]
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
-    delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
+    timing: TimingModel | None = None  # the reference's clock and rhythms
     scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
 
 
@@ -79,7 +80,7 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
 
     matchers: list[Matcher | None] = []
     skipped: dict[int, str] = {}
-    delays: dict[int, int | None] = {}
+    orders: dict[int, np.ndarray | None] = {}
     with MediaFile(reference, role="reference") as ref:
         for t in profile.tracks:
             m, why = codecs.make_matcher(t, ref.data)
@@ -87,12 +88,13 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
             if why:
                 skipped[t.index] = why
             elif m is not None:
-                delays[t.index] = build.learn_delay(t, m.clone(), ref.data)
+                orders[t.index] = build.reference_order(t, m.clone(), ref.data)
     if all(m is None for m in matchers):
         codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
         reasons = "; ".join(dict.fromkeys(skipped.values()))
         raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
-    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
+    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped,
+                   timeline.learn(profile, orders))
     if check_fit:
         _check_fit(p, cancel)
     return p
@@ -108,7 +110,7 @@ def _check_fit(p: RepairPlan, cancel: CancelToken | None = None) -> None:
             cancel.raise_if_cancelled()
         if len(found) == 1 and (found[0].start, found[0].end) == (diag.mdat_start, diag.mdat_end):
             p.scanned = found[0].result  # a short recording: the full scan is already done
-        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.delays, cancelled)
+        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.timing, cancelled)
         if cancel is not None:
             cancel.raise_if_cancelled()
 
@@ -124,10 +126,11 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
                          None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
     stale = tuple(b.offset for b in diag.boxes if b.type == "moov" and b.offset + b.size <= layout.head_end)
     layout = dataclasses.replace(layout, stale=stale)
-    built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in found]
+    times = timeline.rebuild(result, p.timing)
+    built = [build.track_tables(ts, times[ts.track.index], layout.shift) for ts in found]
     _stretch_single_samples(built)
     moov = build.build_moov(p.profile, built).to_bytes()
-    return layout, moov, built
+    return layout, moov, built, times
 
 
 def _fresh(p: RepairPlan) -> list[Matcher | None]:
@@ -174,7 +177,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         if check_fit:
             fit.check_clock(p.profile, result, p.broken, p.reference)
         report_progress("build", 0.0, "Building the index")
-        layout, moov, built = _assemble(mf, p, result)
+        layout, moov, built, times = _assemble(mf, p, result)
         report_progress("build", 1.0)
         report_progress("write", 0.0, f"Writing {p.output.name}")
         write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
@@ -197,14 +200,14 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
             report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
                                              note="no sample of this track was found"))
             continue
-        note = ""
-        if t.kind not in ("video", "audio") and len(np.unique(t.durations)) > 1:
-            note = ("sample times are approximate: this track's timing is not in its data, so each sample "
-                    "got the reference's most common duration")
+        tm = times[t.index]
+        note = timing_note(t, tm)
+        if note:
             report.warnings.append(f"Track {t.track_id} ({t.kind} '{t.fourcc}'): {note}.")
         report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
                                          tt.media_duration / t.timescale, int(tt.sizes.sum()),
-                                         keyframes=int(tt.keyframes.sum()), note=note))
+                                         keyframes=int(tt.keyframes.sum()), note=note, timing=tm.claim,
+                                         timing_accuracy=tm.accuracy if tm.claim == "rebuilt" else None))
     if result.bytes_skipped:
         report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
                                "no track that could be rebuilt and were left out of the index.")
@@ -212,6 +215,22 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report.verify = _verify(p.output, report_progress, cancel)
     report_progress("verify", 1.0, "Done")
     return report
+
+
+def timing_note(track, times: timeline.TrackTimes) -> str:
+    """What a person should know about a track's times: nothing when they are exact."""
+    if times.claim == "rebuilt":
+        ms = max(10, int(round(times.accuracy * 1000 / 10.0)) * 10)
+        why = "variable frame rate" if track.kind == "video" else "variable timing"
+        return (f"times rebuilt from the audio clock ({why}), to within about {ms} ms"
+                + "".join(f"; {n}" for n in times.notes))
+    if times.claim == "approximate":
+        if track.kind in ("text", "subtitle"):
+            return ("sample times are approximate: a subtitle's display time is not in its data, so each sample "
+                    "got the reference's most common duration")
+        why = "; ".join(times.notes) or "this track's timing is not in its data"
+        return f"sample times are approximate: {why}"
+    return "; ".join(times.notes)
 
 
 def _stretch_single_samples(built: list[build.TrackTables]) -> None:
