@@ -60,6 +60,19 @@ def test_repair_json_report(fixture_path, broken_file, tmp_path):
     assert report["bytes_used"] + report["truncated_tail"] == report["mdat_bytes"]
 
 
+def test_check_is_proportionate_unless_full_check_is_asked(fixture_path, broken_file):
+    broken, _ = broken_file("avc_bf_aac48s_mov", "mdat90")  # 30 GOPs: the default check samples them
+    ref = fixture_path("avc_bf_aac48s_mov_ref")
+    proc = mp4fix("repair", broken, "--ref", ref, "--json")
+    assert proc.returncode == 0, proc.stderr
+    v = json.loads(proc.stdout)["verify"]
+    assert v["ok"] and v["mode"] == "sampled" and v["coverage"].startswith("every audio sample; video from ")
+    assert 0 < v["frames_checked"] < v["frames_total"]
+    proc = mp4fix("repair", broken, "--ref", ref, "--full-check", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "decodes the result without errors (every audio and video sample)" in proc.stdout
+
+
 def test_batch_with_one_reference_and_out_dir(fixture_path, broken_file, tmp_path):
     a, _ = broken_file("avc_nobf_aac44m", "mdat30")
     b, _ = broken_file("avc_nobf_aac44m", "mdat90")

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--out-dir", type=Path, help="folder for the repaired files (default: beside each input)")
     rp.add_argument("--force", action="store_true", help="replace an existing output file")
     rp.add_argument("--no-verify", action="store_true", help="skip the ffmpeg decode check of the result")
+    rp.add_argument("--full-check", action="store_true",
+                    help="decode the whole result (default: every audio sample and video around keyframes spread "
+                         "over the file, which takes a fraction of the time)")
     rp.add_argument("--json", action="store_true", help="print the report as JSON")
     rp.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
@@ -126,7 +129,8 @@ def cmd_repair(args) -> int:
         bar = _Bar(path.name, not (args.quiet or args.json))
         try:
             report = repair(path, args.ref, output=args.output, out_dir=args.out_dir, overwrite=args.force,
-                            verify=not args.no_verify, progress=bar, cancel=cancel)
+                            verify=not args.no_verify, progress=bar, cancel=cancel,
+                            full_check=args.full_check)
         except KeyboardInterrupt:
             bar.done()
             raise
@@ -175,12 +179,13 @@ def format_report(report) -> str:
         lines.append(f"  note: {w}")
     if report.verify is not None:
         v = report.verify
+        what = f" ({v.coverage})" if v.coverage and not v.log.startswith("not verified") else ""
         if v.ok:
-            lines.append("  check: ffmpeg decodes the result without errors")
+            lines.append(f"  check: ffmpeg decodes the result without errors{what}")
         elif v.log.startswith("not verified"):
             lines.append(f"  check: {v.log}")
         else:
-            lines.append(f"  check: ffmpeg reported {v.decode_errors} decoding error(s)")
+            lines.append(f"  check: ffmpeg reported {v.decode_errors} decoding error(s){what}")
     lines.append("  result: " + ("complete" if report.complete else "partly repaired"))
     return "\n".join(lines)
 

@@ -110,7 +110,7 @@ def _check_fit(p: RepairPlan) -> None:
     """
     import tempfile
 
-    from mp4fix import fftools
+    from mp4fix import verify
 
     diag = p.diagnosis
     with MediaFile(p.broken) as mf:
@@ -126,7 +126,7 @@ def _check_fit(p: RepairPlan) -> None:
             layout, moov, _ = _assemble(mf, p, probe)
             write_file(mf, layout, moov, trial, overwrite=True)
             try:
-                verdict = fftools.decode_check(trial, timeout=120)
+                verdict = verify.decode_check(trial, full=True, timeout=120)
             except Mp4fixError:
                 return  # ffmpeg unavailable: the full repair's own check will say so
     if verdict.decode_errors > 0 and _reference_decodes_cleanly(p.reference):
@@ -139,10 +139,10 @@ def _check_fit(p: RepairPlan) -> None:
 def _reference_decodes_cleanly(reference: Path) -> bool:
     """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
     rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
-    from mp4fix import fftools
+    from mp4fix import verify
 
     try:
-        return fftools.decode_check(reference, timeout=300).decode_errors == 0
+        return verify.decode_check(reference, full=True, timeout=300).decode_errors == 0
     except Mp4fixError:
         return True
 
@@ -180,8 +180,11 @@ def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:
 def repair(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
-           cancel: CancelToken | None = None) -> RepairReport:
+           cancel: CancelToken | None = None, full_check: bool = False) -> RepairReport:
     """Rebuild the index of ``broken`` using the healthy ``reference``; write ``<stem>_fixed<ext>``.
+
+    With ``verify`` the result is decoded by ffmpeg: every audio sample and video around keyframes spread over
+    the whole file (``mp4fix.verify``), or everything with ``full_check``; ``report.verify`` says which.
 
     Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
@@ -239,7 +242,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
                                "no track that could be rebuilt and were left out of the index.")
     if verify:
-        report.verify = _verify(p.output, report_progress, cancel)
+        report.verify = _verify(p.output, report_progress, cancel, full_check)
     report_progress("verify", 1.0, "Done")
     return report
 
@@ -258,18 +261,14 @@ def _mdat_ref(diag: Diagnosis):
     return next(b for b in diag.boxes if b.type == "mdat")
 
 
-def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None) -> VerifyResult:
-    from mp4fix import fftools
+def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None,
+            full: bool = False) -> VerifyResult:
+    from mp4fix import verify
 
     report_progress("verify", 0.0, "Checking the result with ffmpeg")
-    try:
-        return fftools.decode_check(path, progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"),
-                                    cancel=cancel)
-    except Mp4fixError as exc:
-        if exc.exit_code == 130:
-            path.unlink(missing_ok=True)  # cancelled at the last step: leave nothing half-done behind
-            raise
-        return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}")
+    # a cancel at this last step removes the output: nothing half-done is left behind
+    return verify.verify(path, full=full, cancel=cancel,
+                         progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"))
 
 
 def _check_timing(p: RepairPlan, result: ScanResult) -> None:
