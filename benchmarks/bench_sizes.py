@@ -92,7 +92,7 @@ def _encode(out: Path, args: list[str], seconds: float) -> None:
 def make_sources(folder: Path, names: set[str]) -> None:
     """Encode the originals and references the chosen cases need (cached)."""
     hd = ["-map", "0:v", "-map", "1:a", *_x264("58M", gop=30), *_aac(192), "-ar", "48000"]
-    sd = ["-map", "0:v", "-map", "1:a", *_x264(None, crf=20, gop=60), *_aac(128), "-ar", "48000"]
+    sd = ["-map", "0:v", "-map", "1:a", *_x264("830k", gop=60), *_aac(128), "-ar", "48000"]
     if names & {"hd1080", "hd1080_545", "big5g"}:
         _encode(folder / "hd1080.mp4", _video("testsrc2", "1920x1080", 30, 1) + _audio(440) + hd, 160)
         _encode(folder / "hd1080_ref.mp4", _video("mandelbrot", "1920x1080", 30, 2) + _audio(660) + hd, 5)

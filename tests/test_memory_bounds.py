@@ -15,6 +15,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import make_fixtures as MF
 from mp4fix import codecs
@@ -225,3 +226,46 @@ def test_scan_over_parameter_set_look_alikes_stays_flat(tmp_path):
     found = result["r"].tracks[video]
     assert found.offsets[:1] == [0] and len(head) - len(first) in found.offsets
     assert peak < 16 << 20
+
+
+# --- the input's pages: released behind the scan ---------------------------------------------------------------
+
+
+def _rss_file() -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssFile:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def test_pages_behind_the_scan_are_released(tmp_path):
+    """Reading a mapped file from start to end keeps only a window of it resident when ``release_behind`` is
+    called as the position advances (file-backed pages count in what a task manager shows)."""
+    from mp4fix import source
+
+    if _rss_file() is None or source._DONTNEED is None:
+        pytest.skip("needs /proc and madvise")
+    size = 160 << 20
+    path = tmp_path / "long.bin"
+    with open(path, "wb") as f:
+        block = bytes(range(256)) * 4096  # 1 MiB, not zero: real page-cache pages
+        for _ in range(size >> 20):
+            f.write(block)
+    window = source.RELEASE_KEEP + source.RELEASE_STEP + (8 << 20)
+
+    def scan(release: bool) -> int:
+        worst = 0
+        with MediaFile(path) as mf:
+            base = _rss_file()
+            for pos in range(0, size, 1 << 20):
+                int(mf.arr[pos:pos + (1 << 20):4096].sum())  # touch every page of this MiB
+                if release:
+                    mf.release_behind(pos)
+                worst = max(worst, _rss_file() - base)
+        return worst
+
+    assert scan(release=True) < window
+    assert scan(release=False) > size - (16 << 20)  # without it the whole file stays resident

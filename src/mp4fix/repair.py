@@ -201,6 +201,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
                               progress=lambda f: report_progress("scan", f, "Finding audio and video samples"))
+            scanner.release = mf.release_behind  # memory: the file's pages behind the scan go back to the OS
             result = scanner.run(diag.mdat_start, diag.mdat_end)
         report_progress("scan", 1.0, "Found the samples")
         if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
