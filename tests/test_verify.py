@@ -132,7 +132,7 @@ def test_sampled_check_says_what_it_covered(fixture_path):
     path = fixture_path("avc_bf_aac48s_mov")
     res = verify.decode_check(path, full=False)
     assert res.ok and res.mode == "sampled"
-    assert res.coverage.startswith("every audio sample; video from 4 keyframes of 30")
+    assert res.coverage.startswith("every audio sample; video from 4 of 30 keyframes, the first, the last and 2 ")
     assert 0 < res.frames_checked < res.frames_total == 899
 
 

@@ -77,8 +77,8 @@ class CheckPlan:
             return "every audio and video sample"
         parts = ["every audio sample"] if self.has_audio else []
         n = len(self.stretches)
-        parts.append(f"video from {n} keyframe{'s' if n != 1 else ''} of {self.gops} (the first, the last and "
-                     f"{max(n - 2, 0)} spread evenly): {self.checked_frames:,} of {self.video_frames:,} frames")
+        parts.append(f"video from {n} of {self.gops} keyframes, the first, the last and {max(n - 2, 0)} spread "
+                     f"evenly ({self.checked_frames:,} of {self.video_frames:,} frames)")
         return "; ".join(parts)
 
 
