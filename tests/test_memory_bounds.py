@@ -269,3 +269,28 @@ def test_pages_behind_the_scan_are_released(tmp_path):
 
     assert scan(release=True) < window
     assert scan(release=False) > size - (16 << 20)  # without it the whole file stays resident
+
+
+def test_a_nal_unit_longer_than_any_picture_is_not_believed(tmp_path):
+    """A slice whose length field claims 100 MiB (its header parses: only the length is wrong) is not walked
+    over: believing it would send the walk, and the pages it maps, 100 MiB ahead (issue 10)."""
+    from mp4fix.codecs.nal import NAL_MAX, nal_limit
+
+    m, first = _reference_matcher("tiny")
+    assert m.max_nal == nal_limit(m.track) == NAL_MAX
+    # the sample's NAL units; the last one is its picture's slice
+    p, units = 0, []
+    while p < len(first):
+        n = int.from_bytes(first[p:p + 4], "big")
+        units.append((p, n))
+        p += 4 + n
+    last, n = units[-1]
+    claim = 100 << 20
+    crafted = first[:last] + claim.to_bytes(4, "big") + first[last + 4:]
+    path = tmp_path / "claim.bin"
+    with open(path, "wb") as f:
+        f.write(crafted)
+        f.truncate(128 << 20)
+    with MediaFile(path) as mf:
+        got = m.match(mf.data, 0, mf.size)
+        assert got is None or got.size <= last

@@ -66,6 +66,8 @@ _HEADER_BYTES = 512  # bytes of a frame header OBU read to parse up to tile_info
 #: The syntax (5.5, 5.9) makes them at most a few hundred bytes (32 operating points with decoder models,
 #: 64x64 tiles, segmentation and film grain included).
 SEQUENCE_HEADER_MAX = 1 << 14
+#: the longest OBU believed: a size read where bytes merely look like an OBU header sends the walk that far
+OBU_MAX = 64 << 20
 FRAME_HEADER_MAX = 1 << 14
 
 KEY_RULES = ("shown_key", "any_key")
@@ -120,7 +122,7 @@ def read_obu_header(data, p: int, end: int) -> ObuHeader | None:
     if leb is None:
         return None
     size, q = leb
-    if q + size > end:
+    if q + size > end or size > OBU_MAX:
         return None
     return ObuHeader(typ, tid, sid, ext, q, q + size)
 

@@ -33,8 +33,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, poc_msb, read_length,
-                                sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
+                                read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -904,6 +904,7 @@ class AvcMatcher(Matcher):
         #: every sample of the reference has an access unit delimiter: then a sample needs one
         self.aud_always = False
         self._ps_cache = ParameterSetMemo()
+        self.max_nal = nal_limit(track)
 
     # -- parameter sets met in the stream --
 
@@ -1001,7 +1002,7 @@ class AvcMatcher(Matcher):
                 break
             n = read_length(data, p, ls)
             body = p + ls
-            if n == 0:
+            if n == 0 or n > self.max_nal:
                 break
             if body + n > end:
                 # a NAL unit cut by the end of the data: say "incomplete" only if it continues the picture
@@ -1320,4 +1321,5 @@ class AvcMatcher(Matcher):
 
 def _is_filler(data, body: int, n: int) -> bool:
     """filler_data_rbsp(): 0xFF bytes then the trailing bits (7.3.2.7)."""
-    return n >= 2 and data[body + n - 1] == 0x80 and all_bytes(data, body + 1, body + n - 1, 0xFF)
+    # the bytes from the start first: junk fails there, without a look at the far end
+    return n >= 2 and all_bytes(data, body + 1, body + n - 1, 0xFF) and data[body + n - 1] == 0x80

@@ -29,8 +29,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, poc_msb, read_length,
-                                sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
+                                read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -609,6 +609,7 @@ class HevcMatcher(Matcher):
             raise MismatchError("The reference's HEVC track has no decoder configuration (hvcC).",
                                 detail=f"track {track.track_id}")
         self._ps_cache = ParameterSetMemo()  # parsed parameter sets by their bytes (bounded)
+        self.max_nal = nal_limit(track)
         self._vps: dict[int, Vps] = {}
         self._sps: dict[int, Sps] = {}
         self._pps: dict[int, Pps] = {}
@@ -744,7 +745,7 @@ class HevcMatcher(Matcher):
                 break
             n = read_length(data, p, ls)
             nxt = body + n
-            if n < 2 or nxt > end:
+            if n < 2 or nxt > end or n > self.max_nal:
                 break
             h0, h1 = data[body], data[body + 1]
             t = h0 >> 1

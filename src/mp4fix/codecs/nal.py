@@ -9,6 +9,20 @@ from __future__ import annotations
 PARAMETER_SET_MAX = 1 << 16
 #: the longest SEI NAL unit believed (real ones: a few bytes to a few KiB of user data)
 SEI_MAX = 1 << 20
+#: the longest NAL unit believed (the reference's largest sample, four times over, when that is more). A length
+#: read where bytes merely look like a NAL unit can be anything; believing it sends the walk that far (and maps
+#: the pages there). 64 MiB is far beyond any coded picture of any level (a 4K intra picture at 800 Mb/s is
+#: 4 MB).
+NAL_MAX = 64 << 20
+
+
+def nal_limit(track) -> int:
+    """The longest NAL unit believed for a track: ``NAL_MAX``, or 4x its reference's largest sample."""
+    sizes = getattr(track, "sizes", None)
+    largest = int(sizes.max()) if sizes is not None and len(sizes) else 0
+    return max(NAL_MAX, 4 * largest)
+
+
 #: bytes a parsed-parameter-set memo may hold in keys (its values are small)
 MEMO_BYTES = 1 << 20
 _CHUNK = 1 << 16  # bytes looked at at once by ``all_bytes``
