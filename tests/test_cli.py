@@ -238,3 +238,19 @@ def test_batch_summary_counts():
 
     results = [_Outcome(0, exit_code=0), _Outcome(1, exit_code=1), _Outcome(2, exit_code=3), _Outcome(3, exit_code=0)]
     assert batch_summary(results, 75.4) == "4 files in 1:15: 2 repaired, 1 partly repaired, 1 failed"
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_overall_progress_follows_the_stages(verify):
+    from mp4fix.progress import STAGES, ProgressReporter
+
+    seen = []
+    rep = ProgressReporter(seen.append, None, verify)
+    stages = STAGES if verify else STAGES[:-1]
+    for stage in stages:
+        for f in (0.0, 0.5, 1.0):
+            rep(stage, f)
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    scan = [p.fraction for p in seen if p.stage == "scan"]
+    assert 0.3 < scan[-1] - scan[0] < 0.7  # the scan is the largest part (measured: benchmarks/RESULTS.md)

@@ -189,7 +189,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
     """
-    report_progress = ProgressReporter(progress, cancel)
+    report_progress = ProgressReporter(progress, cancel, verify)
     report_progress("diagnose", 0.0, "Reading the broken file")
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern)
     report_progress("reference", 1.0, "Learned the reference")
