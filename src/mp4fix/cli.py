@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
                     help="repair N files of a batch at once, each in its own process (default: one per "
                          "processor, at most 4)")
+    rp.add_argument("--trust-reference", action="store_true",
+                    help="use the reference even where mp4fix judges that it does not match the broken file")
     rp.add_argument("--json", action="store_true", help="print the report as JSON")
     rp.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
@@ -188,7 +190,7 @@ def _repair_one(index: int, path: Path, options: dict, progress, cancel) -> _Out
     try:
         report = repair(path, options["ref"], output=options["output"], out_dir=options["out_dir"],
                         overwrite=options["force"], verify=options["verify"], progress=progress, cancel=cancel,
-                        full_check=options["full_check"])
+                        full_check=options["full_check"], check_fit=options["check_fit"])
     except Mp4fixError as exc:
         return _Outcome(index, None, str(exc), exc.exit_code, time.monotonic() - t0)
     code = EXIT_OK if report.complete else EXIT_PARTIAL
@@ -284,7 +286,7 @@ def cmd_repair(args) -> int:
         print("mp4fix: --jobs takes a number of files to repair at once (1 or more).", file=sys.stderr)
         return EXIT_INPUT
     options = dict(ref=args.ref, output=args.output, out_dir=args.out_dir, force=args.force,
-                   verify=not args.no_verify, full_check=args.full_check)
+                   verify=not args.no_verify, full_check=args.full_check, check_fit=not args.trust_reference)
     show = not (args.quiet or args.json)
     display = _Display([p.name for p in args.broken], show)
     outcomes: dict[int, _Outcome] = {}
