@@ -60,6 +60,19 @@ def test_repair_json_report(fixture_path, broken_file, tmp_path):
     assert report["bytes_used"] + report["truncated_tail"] == report["mdat_bytes"]
 
 
+def test_check_is_proportionate_unless_full_check_is_asked(fixture_path, broken_file):
+    broken, _ = broken_file("avc_bf_aac48s_mov", "mdat90")  # 30 GOPs: the default check samples them
+    ref = fixture_path("avc_bf_aac48s_mov_ref")
+    proc = mp4fix("repair", broken, "--ref", ref, "--json")
+    assert proc.returncode == 0, proc.stderr
+    v = json.loads(proc.stdout)["verify"]
+    assert v["ok"] and v["mode"] == "sampled" and v["coverage"].startswith("every audio sample; video from ")
+    assert 0 < v["frames_checked"] < v["frames_total"]
+    proc = mp4fix("repair", broken, "--ref", ref, "--full-check", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "decodes the result without errors\n  checked: every audio and video sample\n" in proc.stdout
+
+
 def test_batch_with_one_reference_and_out_dir(fixture_path, broken_file, tmp_path):
     a, _ = broken_file("avc_nobf_aac44m", "mdat30")
     b, _ = broken_file("avc_nobf_aac44m", "mdat90")
@@ -188,3 +201,56 @@ def test_demo_makes_breaks_and_repairs(tmp_path):
     fixed = tmp_path / "broken_fixed.mp4"
     cut = (tmp_path / "broken.mp4").stat().st_size
     oracle.assert_same_samples(tmp_path / "recording.mp4", fixed, cut, offset_shift=0)
+
+
+def test_parallel_batch_ends_with_a_summary_line(fixture_path, broken_file, tmp_path):
+    """--jobs 2 repairs in worker processes: every file is repaired exactly as alone, the reports come out
+    whole, and one summary line ends the batch (a failed file counts there and sets the exit code)."""
+    a, cut_a = broken_file("avc_nobf_aac44m", "mdat30")
+    b, cut_b = broken_file("avc_nobf_aac44m", "mdat90")
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video\n" * 10)
+    out_dir = tmp_path / "repaired"
+    out_dir.mkdir()
+    proc = mp4fix("repair", a, bad, b, "--ref", fixture_path("avc_nobf_aac44m_ref"), "--out-dir", out_dir,
+                  "--jobs", "2")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "notes.mp4: " in proc.stderr
+    assert proc.stdout.count("Repaired ") == 2 and proc.stdout.count("result: complete") == 2
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("3 files in ") and last.endswith(": 2 repaired, 0 partly repaired, 1 failed")
+    orig = fixture_path("avc_nobf_aac44m")
+    oracle.assert_same_samples(orig, out_dir / (a.stem + "_fixed.mp4"), cut_a, offset_shift=0)
+    oracle.assert_same_samples(orig, out_dir / (b.stem + "_fixed.mp4"), cut_b, offset_shift=0)
+    proc = mp4fix("repair", a, b, "--ref", fixture_path("avc_nobf_aac44m_ref"), "--out-dir", out_dir,
+                  "--jobs", "2", "--force", "--json")
+    assert proc.returncode == 0
+    assert [r["input"] for r in json.loads(proc.stdout)] == [str(a), str(b)]  # input order, whatever finished first
+
+
+def test_jobs_must_be_positive(fixture_path, tmp_path):
+    proc = mp4fix("repair", tmp_path / "a.mp4", "--ref", fixture_path("tiny"), "--jobs", "-1")
+    assert proc.returncode == 2 and "--jobs" in one_sentence_error(proc)
+
+
+def test_batch_summary_counts():
+    from mp4fix.cli import _Outcome, batch_summary
+
+    results = [_Outcome(0, exit_code=0), _Outcome(1, exit_code=1), _Outcome(2, exit_code=3), _Outcome(3, exit_code=0)]
+    assert batch_summary(results, 75.4) == "4 files in 1:15: 2 repaired, 1 partly repaired, 1 failed"
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_overall_progress_follows_the_stages(verify):
+    from mp4fix.progress import STAGES, ProgressReporter
+
+    seen = []
+    rep = ProgressReporter(seen.append, None, verify)
+    stages = STAGES if verify else STAGES[:-1]
+    for stage in stages:
+        for f in (0.0, 0.5, 1.0):
+            rep(stage, f)
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    scan = [p.fraction for p in seen if p.stage == "scan"]
+    assert 0.3 < scan[-1] - scan[0] < 0.7  # the scan is the largest part (measured: benchmarks/RESULTS.md)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from mp4fix import __version__
@@ -40,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--out-dir", type=Path, help="folder for the repaired files (default: beside each input)")
     rp.add_argument("--force", action="store_true", help="replace an existing output file")
     rp.add_argument("--no-verify", action="store_true", help="skip the ffmpeg decode check of the result")
+    rp.add_argument("--full-check", action="store_true",
+                    help="decode the whole result (default: every audio sample and video around keyframes spread "
+                         "over the file, which takes a fraction of the time)")
+    rp.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
+                    help="repair N files of a batch at once, each in its own process (default: one per "
+                         "processor, at most 4)")
     rp.add_argument("--trust-reference", action="store_true",
                     help="use the reference even where mp4fix judges that it does not match the broken file")
     rp.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -89,67 +98,248 @@ def main(argv: list[str] | None = None) -> int:
 # --- repair -------------------------------------------------------------------------------------------
 
 
-class _Bar:
-    """A one-line progress bar on a terminal's stderr; silent when stderr is not a terminal."""
+def _clock(seconds: float) -> str:
+    seconds = max(int(round(seconds)), 0)
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
-    def __init__(self, label: str, enabled: bool):
-        self.label = label
+
+class _Display:
+    """The progress of a batch on one line of a terminal's stderr (silent when stderr is not a terminal):
+    for each file being repaired its stage and how far it is, the files done, and a time estimate."""
+
+    def __init__(self, names: list[str], enabled: bool):
+        self.names = names
         self.enabled = enabled and sys.stderr.isatty()
+        self.active: dict[int, Progress] = {}
+        self.done: set[int] = set()
+        self.start = time.monotonic()
         self._last = 0.0
 
-    def __call__(self, p: Progress) -> None:
-        if not self.enabled:
+    def update(self, index: int, p: Progress) -> None:
+        self.active[index] = p
+        self._draw(p.fraction >= 1.0)
+
+    def finished(self, index: int) -> None:
+        self.active.pop(index, None)
+        self.done.add(index)
+        self._draw(True)
+
+    def _eta(self) -> str:
+        total = len(self.names)
+        fraction = (len(self.done) + sum(p.fraction for p in self.active.values())) / max(total, 1)
+        elapsed = time.monotonic() - self.start
+        if fraction < 0.02 or elapsed < 2.0:
+            return ""
+        return f"  ~{_clock(elapsed * (1 - fraction) / fraction)} left"
+
+    def _draw(self, force: bool) -> None:
+        if not self.enabled or not self.active:
             return
         now = time.monotonic()
-        if now - self._last < 0.1 and p.fraction < 1.0:
+        if now - self._last < 0.1 and not force:
             return
         self._last = now
-        width = 28
-        filled = int(p.fraction * width)
-        sys.stderr.write(f"\r{self.label[:30]:30} [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{p.fraction * 100:5.1f}%  {p.message[:40]:40}")
+        total = len(self.names)
+        width = max(shutil.get_terminal_size((100, 20)).columns - 1, 40)
+        if len(self.active) == 1 and total == 1:
+            (i, p), = self.active.items()
+            bar = int(p.fraction * 24)
+            line = (f"{self.names[i][:32]} [{'#' * bar}{'.' * (24 - bar)}] {p.fraction * 100:5.1f}%  "
+                    f"{p.stage}: {p.message}")
+        else:
+            parts = [f"{self.names[i][:24]} {p.stage} {p.fraction * 100:.0f}%" for i, p in sorted(self.active.items())]
+            line = (f"[{len(self.done)} of {total} done] " if len(self.active) > 1 else
+                    f"[file {min(self.active, default=len(self.done)) + 1} of {total}] ") + " | ".join(parts)
+        line = (line[:width - 16] + self._eta())[:width]
+        sys.stderr.write("\r" + line.ljust(width))
         sys.stderr.flush()
 
-    def done(self) -> None:
+    def clear(self) -> None:
         if self.enabled:
-            sys.stderr.write("\r" + " " * 118 + "\r")
+            width = max(shutil.get_terminal_size((100, 20)).columns - 1, 40)
+            sys.stderr.write("\r" + " " * width + "\r")
             sys.stderr.flush()
 
 
-def cmd_repair(args) -> int:
+def default_jobs(files: int) -> int:
+    """How many files of a batch are repaired at once by default: one per processor, at most 4 (each repair
+    is one busy process, then ffmpeg; more would mostly wait for the disk)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(files, cpus, 4))
+
+
+@dataclass
+class _Outcome:
+    """What repairing one file of a batch came to (crosses the process boundary: plain data)."""
+
+    index: int
+    report: object | None = None  # RepairReport
+    error: str = ""
+    exit_code: int = EXIT_OK
+    elapsed: float = 0.0
+
+
+def _repair_one(index: int, path: Path, options: dict, progress, cancel) -> _Outcome:
     from mp4fix.repair import repair
 
+    t0 = time.monotonic()
+    try:
+        report = repair(path, options["ref"], output=options["output"], out_dir=options["out_dir"],
+                        overwrite=options["force"], verify=options["verify"], progress=progress, cancel=cancel,
+                        full_check=options["full_check"], check_fit=options["check_fit"])
+    except Mp4fixError as exc:
+        return _Outcome(index, None, str(exc), exc.exit_code, time.monotonic() - t0)
+    code = EXIT_OK if report.complete else EXIT_PARTIAL
+    return _Outcome(index, report, "", code, time.monotonic() - t0)
+
+
+# worker processes of a parallel batch: the queue their progress goes to and the flag that cancels them
+_worker_queue = None
+_worker_cancel = None
+
+
+class _SharedCancel:
+    """A CancelToken over a multiprocessing Event, so the parent process can cancel its workers."""
+
+    def __init__(self, event):
+        self._event = event
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            from mp4fix.errors import CancelledError
+
+            raise CancelledError("The repair was cancelled; nothing was written.")
+
+
+def _worker_init(queue, event) -> None:
+    import signal
+
+    global _worker_queue, _worker_cancel
+    _worker_queue, _worker_cancel = queue, _SharedCancel(event)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent turns Ctrl+C into a cancel every worker sees
+
+
+def _worker_run(index: int, path: Path, options: dict) -> _Outcome:
+    last = [0.0]
+
+    def progress(p: Progress) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1 or p.fraction >= 1.0:
+            last[0] = now
+            _worker_queue.put((index, p))
+
+    try:
+        return _repair_one(index, path, options, progress, _worker_cancel)
+    except Exception as exc:  # a bug: one sentence for the parent, like the CLI's own handler
+        return _Outcome(index, None, f"internal error ({type(exc).__name__}: {exc}). Please report it.", EXIT_FAILED)
+
+
+def _run_parallel(paths: list[Path], options: dict, jobs: int, display: _Display, on_done) -> None:
+    import multiprocessing
+    import queue as queue_mod
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = multiprocessing.get_context("spawn")  # the same on every system (and safe with threads)
+    progress_queue, event = ctx.Queue(), ctx.Event()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                               initargs=(progress_queue, event))
+    futures = {pool.submit(_worker_run, i, p, options): i for i, p in enumerate(paths)}
+    pending = set(futures)
+    try:
+        while pending:
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            while True:
+                try:
+                    index, p = progress_queue.get_nowait()
+                except queue_mod.Empty:
+                    break
+                if index not in display.done:
+                    display.update(index, p)
+            for f in finished:
+                outcome = f.result()
+                display.finished(outcome.index)
+                on_done(outcome)
+    except KeyboardInterrupt:
+        event.set()  # every worker stops at its next check; what they were writing is removed
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def cmd_repair(args) -> int:
     if args.output is not None and len(args.broken) > 1:
         print("mp4fix: -o/--output takes one broken file; use --out-dir for several.", file=sys.stderr)
         return EXIT_INPUT
-    reports, worst = [], EXIT_OK
-    cancel = CancelToken()
-    for path in args.broken:
-        bar = _Bar(path.name, not (args.quiet or args.json))
-        try:
-            report = repair(path, args.ref, output=args.output, out_dir=args.out_dir, overwrite=args.force,
-                            verify=not args.no_verify, progress=bar, cancel=cancel,
-                            check_fit=not args.trust_reference)
-        except KeyboardInterrupt:
-            bar.done()
-            raise
-        except Mp4fixError as exc:
-            bar.done()
-            print(f"mp4fix: {path.name}: {exc}", file=sys.stderr)
-            reports.append({"input": str(path), "error": str(exc), "exit_code": exc.exit_code})
-            worst = max(worst, exc.exit_code)
-            continue
-        bar.done()
-        code = EXIT_OK if report.complete else EXIT_PARTIAL
-        worst = max(worst, code)
-        d = report.to_dict()
-        d["exit_code"] = code
-        reports.append(d)
-        if not args.quiet and not args.json:
-            print(format_report(report))
+    jobs = args.jobs if args.jobs else default_jobs(len(args.broken))
+    if jobs < 1:
+        print("mp4fix: --jobs takes a number of files to repair at once (1 or more).", file=sys.stderr)
+        return EXIT_INPUT
+    options = dict(ref=args.ref, output=args.output, out_dir=args.out_dir, force=args.force,
+                   verify=not args.no_verify, full_check=args.full_check, check_fit=not args.trust_reference)
+    show = not (args.quiet or args.json)
+    display = _Display([p.name for p in args.broken], show)
+    outcomes: dict[int, _Outcome] = {}
+    start = time.monotonic()
+
+    def on_done(o: _Outcome) -> None:
+        outcomes[o.index] = o
+        display.clear()
+        name = args.broken[o.index].name
+        if o.error:
+            print(f"mp4fix: {name}: {o.error}", file=sys.stderr)
+        elif show:
+            print(format_report(o.report))
+
+    try:
+        if jobs == 1 or len(args.broken) == 1:
+            cancel = CancelToken()
+            for i, path in enumerate(args.broken):
+                o = _repair_one(i, path, options, lambda p, i=i: display.update(i, p), cancel)
+                display.finished(i)
+                on_done(o)
+        else:
+            _run_parallel(args.broken, options, min(jobs, len(args.broken)), display, on_done)
+    except KeyboardInterrupt:
+        display.clear()
+        raise
+    display.clear()
+    results = [outcomes[i] for i in range(len(args.broken))]
+    worst = max((o.exit_code for o in results), default=EXIT_OK)
     if args.json:
-        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+        out = []
+        for o, path in zip(results, args.broken):
+            if o.report is None:
+                out.append({"input": str(path), "error": o.error, "exit_code": o.exit_code})
+            else:
+                d = o.report.to_dict()
+                d["exit_code"] = o.exit_code
+                out.append(d)
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+    elif show and len(results) > 1:
+        print(batch_summary(results, time.monotonic() - start))
     return worst
+
+
+def batch_summary(results: list[_Outcome], elapsed: float) -> str:
+    """One line for the end of a batch: how many files were repaired, partly repaired or failed, and the time."""
+    ok = sum(o.exit_code == EXIT_OK for o in results)
+    partly = sum(o.exit_code == EXIT_PARTIAL for o in results)
+    cancelled = sum(o.exit_code == EXIT_CANCELLED for o in results)
+    failed = len(results) - ok - partly - cancelled
+    text = (f"{len(results)} files in {_clock(elapsed)}: {ok} repaired, {partly} partly repaired, "
+            f"{failed} failed")
+    return text + (f", {cancelled} cancelled" if cancelled else "")
 
 
 def _seconds(s: float) -> str:
@@ -184,6 +374,8 @@ def format_report(report) -> str:
             lines.append(f"  check: {v.log}")
         else:
             lines.append(f"  check: ffmpeg reported {v.decode_errors} decoding error(s)")
+        if v.coverage and not v.log.startswith("not verified"):
+            lines.append(f"  checked: {v.coverage}")
     lines.append("  result: " + ("complete" if report.complete else "partly repaired"))
     return "\n".join(lines)
 

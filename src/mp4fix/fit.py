@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from mp4fix import build, fftools, timeline
+from mp4fix import build, timeline, verify
 from mp4fix.codecs.base import Matcher
 from mp4fix.errors import MismatchError, Mp4fixError, NothingRecoveredError
 from mp4fix.profile import Profile
@@ -122,7 +122,7 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
             if frames == 0:
                 continue
             try:
-                verdict = fftools.decode_check(trial, timeout=TRIAL_TIMEOUT)
+                verdict = verify.decode_check(trial, full=True, timeout=TRIAL_TIMEOUT)
             except Mp4fixError:
                 return  # ffmpeg unavailable: the repair's own check will say so
             verdicts.append((verdict.decode_errors >= max(1.0, ERRORS_PER_FRAME * frames), verdict))
@@ -176,7 +176,7 @@ def reference_decodes_cleanly(reference: Path) -> bool:
     """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
     rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
     try:
-        return fftools.decode_check(reference, timeout=300).decode_errors == 0
+        return verify.decode_check(reference, full=True, timeout=300).decode_errors == 0
     except Mp4fixError:
         return True
 

@@ -18,7 +18,6 @@ from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
     InputError,
-    Mp4fixError,
     NotBrokenError,
     NothingRecoveredError,
     UnsupportedCodecError,
@@ -141,14 +140,17 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
 def repair(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
-           cancel: CancelToken | None = None, check_fit: bool = True) -> RepairReport:
+           cancel: CancelToken | None = None, check_fit: bool = True, full_check: bool = False) -> RepairReport:
     """Rebuild the index of ``broken`` using the healthy ``reference``; write ``<stem>_fixed<ext>``.
 
     ``check_fit=False`` skips the check that the reference fits the broken file (a user who knows better:
-    the app's "Repair anyway", the CLI's ``--trust-reference``). Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
+    the app's "Repair anyway", the CLI's ``--trust-reference``). With ``verify`` the result is decoded by
+    ffmpeg: every audio sample and video around keyframes spread over the whole file (``mp4fix.verify``), or
+    everything with ``full_check``; ``report.verify`` says which. Never writes to ``broken``. The output
+    appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
     """
-    report_progress = ProgressReporter(progress, cancel)
+    report_progress = ProgressReporter(progress, cancel, verify)
     report_progress("diagnose", 0.0, "Reading the broken file")
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
              check_fit=check_fit, cancel=cancel)
@@ -162,6 +164,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
                               progress=lambda f: report_progress("scan", f, "Finding audio and video samples"),
                               cancelled=(lambda: cancel.cancelled) if cancel is not None else None)
+            scanner.release = mf.release_behind  # memory: the file's pages behind the scan go back to the OS
             result = scanner.run(diag.mdat_start, diag.mdat_end)
         report_progress("scan", 1.0, "Found the samples")
         if cancel is not None:
@@ -212,7 +215,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
                                "no track that could be rebuilt and were left out of the index.")
     if verify:
-        report.verify = _verify(p.output, report_progress, cancel)
+        report.verify = _verify(p.output, report_progress, cancel, full_check)
     report_progress("verify", 1.0, "Done")
     return report
 
@@ -247,15 +250,11 @@ def _mdat_ref(diag: Diagnosis):
     return next(b for b in diag.boxes if b.type == "mdat")
 
 
-def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None) -> VerifyResult:
-    from mp4fix import fftools
+def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None,
+            full: bool = False) -> VerifyResult:
+    from mp4fix import verify
 
     report_progress("verify", 0.0, "Checking the result with ffmpeg")
-    try:
-        return fftools.decode_check(path, progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"),
-                                    cancel=cancel)
-    except Mp4fixError as exc:
-        if exc.exit_code == 130:
-            path.unlink(missing_ok=True)  # cancelled at the last step: leave nothing half-done behind
-            raise
-        return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}")
+    # a cancel at this last step removes the output: nothing half-done is left behind
+    return verify.verify(path, full=full, cancel=cancel,
+                         progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"))

@@ -94,6 +94,8 @@ class Scanner:
         self.strong = [i for i in self.active if matchers[i].self_delimiting]
         self.weak = [i for i in self.active if not matchers[i].self_delimiting]
         self.progress = progress
+        #: called with the scan position about every MiB: hands mapped pages behind it back (MediaFile.release_behind)
+        self.release: Callable[[int], None] | None = None
         self._cache: dict[tuple[int, int], list[SampleMatch]] = {}
         self._start = self._end = 0
         self._max_run, self._successor, self._typical_run = _learn_pattern(profile)
@@ -401,6 +403,8 @@ class Scanner:
         next_report = start
         while pos < end:
             if pos >= next_report:
+                if self.release is not None:
+                    self.release(pos)
                 if self.progress is not None:
                     self.progress((pos - start) / max(end - start, 1))
                 if self.cancelled is not None and self.cancelled():

@@ -10,6 +10,12 @@ import numpy as np
 
 from mp4fix.errors import InputError
 
+#: pages of the map the scan has left behind are handed back to the OS in steps of this many bytes ...
+RELEASE_STEP = 32 << 20
+#: ... keeping this many bytes before the scan position mapped (the scan looks back less than a few samples)
+RELEASE_KEEP = 16 << 20
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+
 
 def _describe(role: str) -> str:
     return {"broken": "The file", "reference": "The reference file"}.get(role, "The file")
@@ -36,7 +42,9 @@ class MediaFile:
     """A file mapped read-only. ``data`` is the mmap (bytes-like), ``arr`` a uint8 numpy view of it.
 
     The map is opened with ACCESS_READ, so nothing here can ever write to the user's file. Use as a
-    context manager; memory is the OS page cache, bounded whatever the file size.
+    context manager. Pages read through the map count in the process's resident memory (file-backed: the
+    OS may reclaim them, but a task manager shows them) until ``release_behind`` hands them back, so a scan
+    from start to end keeps only a window of the file resident whatever its size.
     """
 
     def __init__(self, path: str | Path, role: str = "broken"):
@@ -54,9 +62,45 @@ class MediaFile:
             raise InputError(f"{_describe(role)} {self.path} cannot be read ({exc}).") from None
         self.size = len(self.data)
         self.arr = np.frombuffer(self.data, dtype=np.uint8)
+        self._released = 0  # pages before this offset have been handed back
+
+    def release_behind(self, pos: int) -> None:
+        """Say that the mapped pages before ``pos`` (less ``RELEASE_KEEP``) are not needed any more.
+
+        madvise(MADV_DONTNEED) drops them from this process's resident set; the data stays in the OS page
+        cache and reading there again simply maps it back, so this is only ever about memory, never about what
+        is read. Cheap to call often: it acts once the scan has moved ``RELEASE_STEP`` on. Where the platform
+        has no madvise (Windows), it does nothing: there the task manager's default figure (private working
+        set) does not count mapped file pages anyway.
+        """
+        end = min(pos, self.size) - RELEASE_KEEP
+        if end - self._released < RELEASE_STEP and not (pos >= self.size and end > self._released):
+            return
+        end &= ~(mmap.PAGESIZE - 1)
+        if end <= self._released or _DONTNEED is None:
+            return
+        try:
+            self.data.madvise(_DONTNEED, self._released, end - self._released)
+        except (AttributeError, OSError, ValueError):
+            return
+        self._released = end
+
+    def release_all(self) -> None:
+        """Hand every mapped page back (after the scan; the write stage copies in the kernel)."""
+        if _DONTNEED is None or self.data.closed:
+            return
+        try:
+            self.data.madvise(_DONTNEED, 0, self.size)
+        except (AttributeError, OSError, ValueError):
+            return
+        self._released = 0
 
     def fileno(self) -> int:
         return self._fh.fileno()
+
+    def reader(self):
+        """The file opened for plain reads (its own position; the map is not touched)."""
+        return self._fh
 
     def close(self) -> None:
         # the numpy view exports the map's buffer; drop it before closing the map

@@ -17,6 +17,7 @@ from mp4fix.errors import CancelledError, OutputError
 from mp4fix.source import MediaFile
 
 COPY_BLOCK = 64 << 20
+FALLBACK_BLOCK = 8 << 20  # bytes read and written at a time where the kernel cannot copy
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,19 @@ def _copy(src: MediaFile, out, pos: int, count: int) -> int:
                 return n
         except OSError:
             pass  # other filesystems / kernels: fall back to a plain copy
-    out.write(src.data[pos:pos + count])
-    return count
+    # read through the file, not the map: pages read through the map would count in this process's memory;
+    # in blocks small enough not to matter either
+    count = min(count, FALLBACK_BLOCK)
+    if hasattr(os, "pread"):
+        chunk = os.pread(src.fileno(), count, pos)
+    else:  # Windows
+        fh = src.reader()
+        fh.seek(pos)
+        chunk = fh.read(count)
+    if not chunk:
+        raise OSError(5, "the input file ended early")
+    out.write(chunk)
+    return len(chunk)
 
 
 def _remove(path: Path) -> None:

@@ -159,7 +159,10 @@ class AlacFrameParser:
         self.mono_unmixed = False
         self._seen: list | None = None  # while learning: what the parsed elements said
         escape_bits = 3 + cfg.channels * (23 + 32 + cfg.frame_length * cfg.bit_depth) + 3
-        self.max_bytes = max(cfg.max_frame_bytes, (escape_bits + 7) // 8 + 16)
+        # an escaped (uncompressed) frame is the largest there can be: the cookie's maxFrameBytes, a 32-bit
+        # field of the reference, is believed only up to that
+        escaped = (escape_bits + 7) // 8 + 16
+        self.max_bytes = max(min(cfg.max_frame_bytes, 2 * escaped), escaped)
 
     def frame_length(self, data, pos: int, end: int) -> int | None:
         if pos < 0 or pos + 3 > end:

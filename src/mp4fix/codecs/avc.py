@@ -33,7 +33,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import poc_msb, read_length, sei_messages, unescape_rbsp
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
+                                read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -902,7 +903,8 @@ class AvcMatcher(Matcher):
         self.aso = self._aso_by_profile = self.config.profile in (66, 88) and not self.config.compatibility & 0x40
         #: every sample of the reference has an access unit delimiter: then a sample needs one
         self.aud_always = False
-        self._ps_cache: dict[bytes, Any] = {}
+        self._ps_cache = ParameterSetMemo()
+        self.max_nal = nal_limit(track)
 
     # -- parameter sets met in the stream --
 
@@ -911,9 +913,7 @@ class AvcMatcher(Matcher):
         hit = self._ps_cache.get(raw)
         if hit is None:
             hit = parse()
-            if len(self._ps_cache) >= 64:  # bounded: scanning junk can meet many parameter-set look-alikes
-                self._ps_cache.clear()
-            self._ps_cache[raw] = hit
+            self._ps_cache[raw] = hit  # bounded in bytes: scanning junk can meet many look-alikes
         return hit
 
     def _in_band_sps(self, raw: bytes) -> SPS:
@@ -1002,7 +1002,7 @@ class AvcMatcher(Matcher):
                 break
             n = read_length(data, p, ls)
             body = p + ls
-            if n == 0:
+            if n == 0 or n > self.max_nal:
                 break
             if body + n > end:
                 # a NAL unit cut by the end of the data: say "incomplete" only if it continues the picture
@@ -1053,6 +1053,8 @@ class AvcMatcher(Matcher):
                     break
                 # (7.4.1.2.3 puts an access unit delimiter first, but ffmpeg's libx264 wrapper writes its
                 # version SEI before it in the first sample: before the picture, any order is accepted)
+                if t in (NAL_SPS, NAL_PPS) and n > PARAMETER_SET_MAX or t == NAL_SEI and n > SEI_MAX:
+                    break  # (checked before copying: the length may be that of picture data or junk)
                 if t == NAL_SPS:
                     try:
                         s = self._in_band_sps(bytes(data[body:body + n]))
@@ -1122,8 +1124,7 @@ class AvcMatcher(Matcher):
         if t == NAL_AUX_SLICE:
             return self.aux_pictures
         if t == NAL_FILLER:  # more filler of this sample, if what is there is all 0xFF
-            rest = bytes(data[body + 1:end])
-            return hdr >> 5 == 0 and rest.count(0xFF) == len(rest)
+            return hdr >> 5 == 0 and all_bytes(data, body + 1, end, 0xFF)
         if t not in VCL_TYPES:
             return False
         try:
@@ -1138,6 +1139,8 @@ class AvcMatcher(Matcher):
 
     def _valid_sps_ext(self, data, body: int, n: int, sps_map) -> bool:
         """seq_parameter_set_extension_rbsp() (7.3.2.1.2), checked whole."""
+        if n > PARAMETER_SET_MAX:
+            return False
         try:
             r = BitReader(unescape_rbsp(bytes(data[body + 1:body + n])))
             if r.ue() not in sps_map:
@@ -1318,5 +1321,5 @@ class AvcMatcher(Matcher):
 
 def _is_filler(data, body: int, n: int) -> bool:
     """filler_data_rbsp(): 0xFF bytes then the trailing bits (7.3.2.7)."""
-    payload = bytes(data[body + 1:body + n])
-    return len(payload) >= 1 and payload[-1] == 0x80 and payload.count(0xFF) == len(payload) - 1
+    # the bytes from the start first: junk fails there, without a look at the far end
+    return n >= 2 and all_bytes(data, body + 1, body + n - 1, 0xFF) and data[body + n - 1] == 0x80

@@ -68,6 +68,9 @@ AVI_FOURCCS = ("XVID", "xvid", "DIVX", "divx", "DX50", "FMP4", "fmp4", "3IV2", "
 
 _MAX_MTB = 3600  # modulo_time_base: seconds between two VOPs, at most an hour
 MAX_EXTENT = 16 << 20  # how far the next start code is looked for
+#: the longest video_object_layer() header believed (6.2.3: at most a few hundred bytes, quantiser matrices
+#: included), checked before it is copied: without a start code after it, the segment could reach MAX_EXTENT
+VOL_MAX = 1 << 12
 
 
 # --- headers -------------------------------------------------------------------------------------------------
@@ -298,6 +301,13 @@ def _esds_vol(track: TrackProfile) -> tuple[int, Vol | None]:
     return oti, _first_vol(dsi)
 
 
+def _vol_bytes(data, start: int, stop: int) -> bytes:
+    """The bytes of a VOL header segment; ``BitstreamError`` when it is longer than any VOL header can be."""
+    if stop - start > VOL_MAX:
+        raise BitstreamError("VOL header segment too long")
+    return bytes(data[start:stop])
+
+
 def _first_vol(buf: bytes) -> Vol | None:
     p = buf.find(b"\x00\x00\x01")
     while 0 <= p and p + 4 <= len(buf):
@@ -383,7 +393,7 @@ class Mpeg4VisualMatcher(Matcher):
                 if code == GOV_START:
                     _check_gov(data, p + 4, seg_end)
                 elif code in VOL_CODES:
-                    vol = parse_vol(bytes(data[p + 4:seg_end]))
+                    vol = parse_vol(_vol_bytes(data, p + 4, seg_end))
             except BitstreamError:
                 return False
             if nxt < 0 or nxt + 4 > end:
@@ -420,7 +430,7 @@ class Mpeg4VisualMatcher(Matcher):
                 elif vops:
                     return None
                 elif code in VOL_CODES:
-                    vol = vol_new = parse_vol(bytes(data[p + 4:seg_end]))
+                    vol = vol_new = parse_vol(_vol_bytes(data, p + 4, seg_end))
                 elif code == GOV_START:
                     gov = _check_gov(data, p + 4, seg_end)
                 elif code == VOS_START:
