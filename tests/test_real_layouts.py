@@ -18,6 +18,7 @@ table and its decoded audio).
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 from pathlib import Path
@@ -96,6 +97,10 @@ RECIPES: dict[str, MF.Recipe] = {
     # ... and the Live Photo's 44.1 kHz mono 16-bit (written as 'sowt' version 0; made 'lpcm' version 2 below)
     **_pair("rl_lpcm44", "mov", ("cellauto", "music3"), ("life", "noise"), "160x120", "25",
             _X264 + ["-c:a", "pcm_s16le", "-ar", "44100", "-ac", "1"], 4, 2, (44100, 1)),
+    # a Samsung-style slow motion: 120 fps H.264 with B-frames, AAC (made SEF-like below)
+    **_pair("rl_hfr", "mp4", ("testsrc2", "music1"), ("mandelbrot", "music2"), "320x240", "120",
+            MF._video_args("h264", "320x240", "120", 2, 120, 28) + MF._audio_args(48000, 2, 96), 3, 2,
+            (48000, 2)),
 }
 
 
@@ -194,6 +199,80 @@ def lpcm_v2(src: Path, dst: Path) -> Path:
         out += _edit_boxes(data, pos, pos + sz, edit) if t == b"moov" else data[pos:pos + sz]
     dst.write_bytes(out)
     return dst
+
+
+def _nal_units(sample: bytes, ls: int = 4) -> list[bytes]:
+    out, p = [], 0
+    while p < len(sample):
+        n = int.from_bytes(sample[p:p + ls], "big")
+        out.append(sample[p + ls:p + ls + n])
+        p += ls + n
+    return out
+
+
+def wrap_like_android(sample: bytes) -> bytes:
+    """An H.264 access unit as older Android writers store a temporal-SVC encoder's output (Samsung slow motion):
+    one length prefix in front of the whole buffer, which holds a prefix NAL unit (type 14, with its SVC
+    extension header) and then the picture's NAL units each after a 4-byte start code."""
+    nals = _nal_units(sample)
+    vcl = next(n for n in nals if n[0] & 0x1F in (1, 5))
+    prefix = bytes([(vcl[0] & 0x60) | 14]) + (b"\xc0\x80\x0f" if vcl[0] & 0x1F == 5 else b"\x80\x80\x0f")
+    body = prefix + b"".join(b"\0\0\0\1" + n for n in nals)
+    return len(body).to_bytes(4, "big") + body
+
+
+def remux(src: Path, dst: Path, handler: str, transform, trailer: bytes = b"") -> Path:
+    """``src`` (ftyp, ..., mdat, moov) with every sample of the ``handler`` track replaced by
+    ``transform(sample)``: the samples keep their order and chunks, the mdat is rewritten and the sample sizes and
+    chunk offsets follow. ``trailer`` is appended after the moov (a vendor's data)."""
+    data = src.read_bytes()
+    movie = oracle.read_movie(src)
+    top = oracle.top_level_boxes(src)
+    mdat = next(b for b in top if b.type == "mdat")
+    assert top[-1].type == "moov" and mdat.header_size == 8
+    samples = sorted((o, ti, i) for ti, t in enumerate(movie.tracks) for i, o in enumerate(t.offsets))
+    new_offset: dict[tuple[int, int], int] = {}
+    new_sizes: dict[int, list[int]] = {ti: list(t.sizes) for ti, t in enumerate(movie.tracks)}
+    payload = bytearray()
+    for o, ti, i in samples:
+        t = movie.tracks[ti]
+        raw = data[o:o + t.sizes[i]]
+        if t.handler == handler:
+            raw = transform(raw)
+            new_sizes[ti][i] = len(raw)
+        new_offset[(ti, i)] = mdat.payload_start + len(payload)
+        payload += raw
+    first_of_chunk = {ti: {t.chunk_offsets.index(o): i for i, o in enumerate(t.offsets) if o in t.chunk_offsets}
+                      for ti, t in enumerate(movie.tracks)}
+    traks = iter(range(len(movie.tracks)))
+    current = [None]
+
+    def edit(typ: bytes, box: bytes) -> bytes:
+        if typ == b"tkhd":
+            current[0] = next(traks)
+        ti = current[0]
+        if typ == b"stsz" and movie.tracks[ti].handler == handler:
+            sizes = new_sizes[ti]
+            return struct.pack(">I4sIII", 20 + 4 * len(sizes), b"stsz", 0, 0, len(sizes)) + \
+                np.asarray(sizes, ">u4").tobytes()
+        if typ == b"stco":
+            chunks = [new_offset[(ti, first_of_chunk[ti][c])] for c in range(len(movie.tracks[ti].chunk_offsets))]
+            return box[:16] + np.asarray(chunks, ">u4").tobytes()
+        return box
+
+    moov = _edit_boxes(data, top[-1].offset, top[-1].end, edit)
+    head = data[:mdat.offset]
+    dst.write_bytes(head + struct.pack(">I", 8 + len(payload)) + b"mdat" + bytes(payload) + moov + trailer)
+    return dst
+
+
+def sef_trailer(boxed: bool) -> bytes:
+    """Samsung's SEF data after the moov: records, then a 'SEFH' directory, its length and 'SEFT' (the layout
+    of the slow-motion files in public test data); Samsung wraps it in a 'sefd' box, other writers do not."""
+    record = struct.pack("<HHI", 0, 0x0890, 19) + b"SlowMotion_Data" + b"0:120:30*1:1"
+    directory = b"SEFH" + struct.pack("<III", 106, 1, 0) + struct.pack("<HHII", 0, 0x0890, len(record) + 8, len(record))
+    body = record + directory + struct.pack("<I", len(directory)) + b"SEFT"
+    return struct.pack(">I", 8 + len(body)) + b"sefd" + body if boxed else body
 
 
 # --- checks --------------------------------------------------------------------------------------------------------
@@ -450,3 +529,72 @@ def test_lpcm_version_2_frame_size_from_its_description(tmp_path):
     assert (track.sample_rate, track.channels) == (44100, 1)
     ones = TrackProfile(**{**track.__dict__, "sizes": np.ones(len(track.sizes), np.int64)})
     assert PcmMatcher(ones).stride == 2
+
+
+# --- 5. Samsung slow motion: a trailer after the index, temporal-SVC H.264 in one unit per access unit ------------
+
+
+def _sef_files(folder: Path, boxed: bool) -> tuple[Path, Path]:
+    original = remux(_build("rl_hfr"), folder / "original.mp4", "vide", wrap_like_android)
+    reference = remux(_build("rl_hfr_ref"), folder / "reference.mp4", "vide", wrap_like_android, sef_trailer(boxed))
+    return original, reference
+
+
+def test_wrapped_access_units_are_measured(tmp_path):
+    """Each sample is one length-prefixed unit holding a prefix NAL unit and start-code delimited NAL units:
+    the matcher learns that from the reference and measures every sample of the recording."""
+    original, reference = _sef_files(tmp_path, boxed=True)
+    video = oracle.read_movie(original).track("vide")
+    data = original.read_bytes()
+    assert all(int.from_bytes(data[o:o + 4], "big") == s - 4 for o, s in zip(video.offsets, video.sizes))
+    track = next(t for t in learn_profile(reference).tracks if t.kind == "video")
+    with MediaFile(reference, role="reference") as ref:
+        m, why = make_matcher(track, ref.data)
+    assert m is not None and m.wrapped, why
+    m = m.clone()
+    start, end = oracle.mdat_span(original)
+    cands = set(m.candidates(np.frombuffer(data, np.uint8), start, end).tolist())
+    for i, (off, size, key) in enumerate(zip(video.offsets, video.sizes, video.keyframes)):
+        got = m.match(data, off, end)
+        assert got is not None and (got.size, got.keyframe) == (size, key), (i, got, size, key)
+        m.accept(got)
+        assert off in cands
+    assert m.cut_start(data, video.offsets[5], video.offsets[5] + 40)
+    assert not m.cut_start(data, video.offsets[5] + 1, video.offsets[5] + 40)
+
+
+@pytest.mark.parametrize("boxed", [True, False], ids=["sefd_box", "raw_trailer"])
+@pytest.mark.parametrize("cut_at", ["mdat30", "mid_sample", "mdat90"])
+def test_slow_motion_with_vendor_trailer_repaired_exactly(boxed, cut_at, tmp_path):
+    original, reference = _sef_files(tmp_path, boxed)
+    assert reference.read_bytes().endswith(b"SEFT")
+    assert diagnose(reference).has_moov and not diagnose(reference).broken
+    cut = _cut_points(original)[cut_at]
+    broken = MF.cut(original, tmp_path / "slowmo.mp4", cut)
+    report = repair(broken, reference)
+    check_repair(original, broken, cut, Path(report.output), report)
+
+
+REALWORLD = Path(os.environ.get("MP4FIX_REALWORLD") or Path(__file__).resolve().parents[2] / "shared" / "realworld")
+#: public real recordings of Samsung's slow motion (androidx/media and google/ExoPlayer test data), when the
+#: shared folder holds them
+SEF_FILES = [n for n in ("samsung_sef_slow_motion.mp4", "samsung_sef_super_slow_motion.mp4")
+             if (REALWORLD / n).is_file()]
+
+
+@pytest.mark.skipif(not SEF_FILES, reason=f"no Samsung slow-motion recordings in {REALWORLD}")
+@pytest.mark.parametrize("name", SEF_FILES)
+@pytest.mark.parametrize("frac", [0.3, 0.6, 0.9])
+def test_real_samsung_slow_motion(name, frac, tmp_path):
+    """The reference ends in Samsung's 'sefd' trailer; each video sample is one unit holding a prefix NAL unit
+    and start-code delimited NAL units. Every sample before the cut comes back at its offset and size."""
+    from test_realworld import check_every_sample
+
+    original = REALWORLD / name
+    data = original.read_bytes()
+    cut = int(len(data) * frac)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(data[:cut])
+    report = repair(broken, original, verify=False)
+    counts = check_every_sample(original, Path(report.output), cut)
+    assert "vide/avc1" in counts
