@@ -386,6 +386,23 @@ def test_killed_recording_with_room_reserved(tmp_path):
     assert boxes[4].type == "moov" and boxes[4].end == Path(report.output).stat().st_size
 
 
+@pytest.mark.parametrize("header", [b"????mdat", b"\0\0\0\x01mdat????????"], ids=["32bit", "64bit"])
+def test_android_placeholder_in_a_long_recording(header, tmp_path):
+    """Past 1 GiB the placeholder "????" (0x3F3F3F3F bytes) ends inside the media data, where bytes may look
+    like a box header: the media data still runs to the end of the file. (A sparse file: nothing is written.)"""
+    path = tmp_path / "long.mp4"
+    ftyp = struct.pack(">I", 24) + b"ftyp3gp4" + bytes(4) + b"isom3gp4"
+    with open(path, "wb") as f:
+        f.write(ftyp + struct.pack(">I", 4096) + b"free" + bytes(4088) + header + b"\1" * 64)
+        f.seek(len(ftyp) + 4096 + 0x3F3F3F3F)
+        f.write(struct.pack(">I", 16) + b"skip" + bytes(8) + b"\2" * 1000)  # bytes that look like a box
+    size = path.stat().st_size
+    d = diagnose(path)
+    assert d.broken and d.mdat_start == len(ftyp) + 4096 + len(header) and d.mdat_end == size, d.problem
+    assert [b.type for b in d.boxes] == ["ftyp", "free", "mdat"]
+    assert "after the last box" not in d.problem
+
+
 def test_zero_runs_between_boxes():
     """A run of zeros is listed as a pseudo box only when a known box follows it; a run shorter than a box
     header is added to the box before it in the output."""

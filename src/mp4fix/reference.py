@@ -18,6 +18,9 @@ KNOWN_TOP_LEVEL = frozenset({"ftyp", "moov", "mdat", "free", "skip", "wide", "uu
 
 #: pseudo box type of a run of zero bytes between top-level boxes (see ``top_level``); never a real fourcc
 ZERO_RUN = "(zeros)"
+#: mdat sizes written as placeholders until the recording stops: Android's MPEG4Writer writes "????" (or, with
+#: 64-bit offsets, the largesize "????????")
+PLACEHOLDER_SIZES = frozenset({0x3F3F3F3F, 0x3F3F3F3F3F3F3F3F})
 #: the longest run of zeros looked through for a box after it (room reserved for an index is far smaller)
 MAX_ZERO_RUN = 256 << 20
 
@@ -47,6 +50,11 @@ def top_level(data, size: int) -> list[boxes.BoxRef]:
     first = next((r for r in refs if r.type != ZERO_RUN), None)
     if first is None or first.type not in KNOWN_TOP_LEVEL:
         return []
+    for i, r in enumerate(refs):
+        if r.type == "mdat" and r.declared_size in PLACEHOLDER_SIZES and r.end < size:
+            # the recorder's placeholder, never fixed: the media data runs to the end of the file (what the
+            # walk found after the placeholder's length lies inside it)
+            return refs[:i] + [boxes.BoxRef("mdat", r.offset, r.header_size, size - r.offset, 0)]
     return refs
 
 
