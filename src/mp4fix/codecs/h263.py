@@ -141,7 +141,8 @@ class H263Matcher(Matcher):
     def __init__(self, track: TrackProfile):
         super().__init__(track)
         d263 = track.config.get("d263")
-        self.d263 = parse_d263(d263) if d263 is not None else None
+        # what the box says is informative only: the pictures are measured from their own headers
+        self.d263 = parse_d263(d263) if d263 is not None and len(d263) >= 7 else None
         #: picture sizes this stream uses (learned from the reference; empty: any)
         self.sizes: frozenset[tuple[int, int]] = frozenset()
         self.plus = True  # whether PLUSPTYPE pictures (without a size of their own) may occur
