@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mp4fix.errors import InputError
-from mp4fix.reference import top_level
+from mp4fix.reference import ZERO_RUN, top_level
 from mp4fix.source import MediaFile
 
 
@@ -106,6 +106,9 @@ def diagnose(path) -> Diagnosis:
             d.broken = True
             how = ("the file was cut off while recording" if last.truncated or last.declared_size == 0
                    or last.type == "mdat" else "the recording was not finished")
+            if any(r.type in (ZERO_RUN, "free", "skip") and r.size >= RESERVED_ROOM and r.offset < mdats[0].offset
+                   for r in refs):
+                how += " (the room the recorder kept for the index in front of the media data is still empty)"
             d.problem = (f"The index (moov) is missing: {how}. "
                          f"{human_size(d.recoverable_bytes)} of audio/video data can be recovered.")
         end = mf.size if d.mdat_placeholder else last.end
@@ -114,7 +117,8 @@ def diagnose(path) -> Diagnosis:
         return d
 
 
-INCOMPLETE_INDEX = 0.5  # an index listing less than this share of the media data was never completed
+INCOMPLETE_INDEX = 0.5
+RESERVED_ROOM = 1024  # a free box or zero run this large before the media data is room kept for an index  # an index listing less than this share of the media data was never completed
 
 
 def _indexed_bytes(path) -> int:

@@ -24,12 +24,12 @@ from mp4fix.errors import (
 )
 from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
-from mp4fix.reference import learn_profile
+from mp4fix.reference import ZERO_RUN, learn_profile
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
 from mp4fix.timeline import TimingModel
-from mp4fix.write import check_output, plan_layout, write_file
+from mp4fix.write import check_output, plan_layout, write_file, zero_run_patches
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
 
@@ -122,9 +122,10 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
         raise NothingRecoveredError(f"No complete audio or video sample was found in {p.broken.name}.")
     mdat = _mdat_ref(diag)
     layout = plan_layout(mf, mdat.offset, mdat.header_size, result.end,
-                         None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
+                         None if _first_box(diag) == "ftyp" else p.profile.ftyp)
     stale = tuple(b.offset for b in diag.boxes if b.type == "moov" and b.offset + b.size <= layout.head_end)
-    layout = dataclasses.replace(layout, stale=stale)
+    head = [b for b in diag.boxes if b.offset + b.size <= layout.head_end]
+    layout = dataclasses.replace(layout, stale=stale, patches=zero_run_patches(head))
     times = timeline.rebuild(result, p.timing)
     built = [build.track_tables(ts, times[ts.track.index], layout.shift) for ts in found]
     _stretch_single_samples(built)
@@ -244,6 +245,10 @@ def _stretch_single_samples(built: list[build.TrackTables]) -> None:
     for tt in built:
         if len(tt.track.sizes) == 1 and len(tt.sizes) == 1 and span > 0:
             tt.durations[0] = max(1, round(span * tt.track.timescale))
+
+
+def _first_box(diag: Diagnosis) -> str:
+    return next((b.type for b in diag.boxes if b.type != ZERO_RUN), "")
 
 
 def _mdat_ref(diag: Diagnosis):

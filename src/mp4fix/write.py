@@ -31,6 +31,7 @@ class Layout:
     payload_end: int
     shift: int  # output offset - input offset for every media byte
     stale: tuple[int, ...] = ()  # input offsets of old index boxes in the head: written as 'free' boxes
+    patches: tuple[tuple[int, bytes], ...] = ()  # (input offset, bytes) written over the copied head
 
 
 def plan_layout(src: MediaFile, mdat_offset: int, mdat_header_size: int, payload_end: int,
@@ -57,6 +58,34 @@ def window_layout(start: int, end: int, ftyp: bytes | None) -> Layout:
     prefix = ftyp or b""
     header = (end - start + 8).to_bytes(4, "big") + b"mdat" if end - start + 8 <= 0xFFFFFFFF else _large(end - start)
     return Layout(0, prefix, header, start, end, len(prefix) + len(header) - start)
+
+
+def zero_run_patches(boxes) -> tuple[tuple[int, bytes], ...]:
+    """Headers that turn runs of zero bytes between top-level boxes into boxes (``reference.ZERO_RUN``).
+
+    A recorder that reserves room for the index in front of the media data leaves zeros there; read as a box
+    header, a size of 0 means "to the end of the file" and would hide everything after it. A run of 8 bytes or
+    more becomes a 'free' box; a shorter one is added to the box before it. ``boxes`` are the input's
+    top-level boxes in order (anything with ``type``, ``offset``, ``size``, ``header_size``).
+    """
+    from mp4fix.reference import ZERO_RUN
+
+    out: list[tuple[int, bytes]] = []
+    for i, b in enumerate(boxes):
+        if b.type != ZERO_RUN:
+            continue
+        if 8 <= b.size <= 0xFFFFFFFF:
+            out.append((b.offset, b.size.to_bytes(4, "big") + b"free"))
+        elif b.size > 0xFFFFFFFF:
+            out.append((b.offset, (1).to_bytes(4, "big") + b"free" + b.size.to_bytes(8, "big")))
+        elif i > 0 and boxes[i - 1].type != ZERO_RUN:
+            prev = boxes[i - 1]
+            grown = prev.size + b.size
+            if prev.header_size == 16:
+                out.append((prev.offset + 8, grown.to_bytes(8, "big")))
+            elif grown <= 0xFFFFFFFF:
+                out.append((prev.offset, grown.to_bytes(4, "big")))
+    return tuple(out)
 
 
 def _large(payload: int) -> bytes:
@@ -98,6 +127,9 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
                     for offset in layout.stale:  # an old, incomplete index must not shadow the new one
                         out.seek(len(layout.prefix) + offset + 4)
                         out.write(b"free")
+                    for offset, raw in layout.patches:
+                        out.seek(len(layout.prefix) + offset)
+                        out.write(raw)
                     out.seek(0, os.SEEK_END)
                     out.write(layout.header)
                 pos = start

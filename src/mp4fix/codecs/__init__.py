@@ -7,7 +7,7 @@ import importlib
 from mp4fix.codecs.base import Matcher, SampleMatch, matcher_class, register, supported_fourccs
 
 # Each module registers its matchers on import. A module that is missing is simply not supported yet.
-_MODULES = ("avc", "aac", "hevc", "pcm", "mjpeg", "prores", "mpeg4v", "av1", "ac3", "mp3", "amr", "opus", "alac")
+_MODULES = ("avc", "aac", "hevc", "pcm", "mjpeg", "prores", "mpeg4v", "av1", "ac3", "mp3", "amr", "opus", "alac", "h263")
 for _name in _MODULES:
     try:
         importlib.import_module(f"mp4fix.codecs.{_name}")

@@ -37,7 +37,7 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.aac import parse_esds
-from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
+from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, prefixed_positions, register
 from mp4fix.errors import BitstreamError, MismatchError, UnsupportedCodecError
 from mp4fix.profile import TrackProfile
 
@@ -481,23 +481,7 @@ class Mpeg4VisualMatcher(Matcher):
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         lut = np.zeros(256, dtype=bool)
         lut[list(self.start_codes)] = True
-        start = max(int(start), 0)
-        end = min(int(end), len(arr))
-        out = []
-        b = start
-        while b < end:
-            e = min(end, b + self.block_size)
-            n = min(e, len(arr) - 3) - b  # a start code may run past ``end``: the data goes on
-            if n <= 0:
-                break
-            w = arr[b:b + n + 3]
-            idx = np.flatnonzero((w[:n] == 0) & (w[1:n + 1] == 0) & (w[2:n + 2] == 1) & lut[w[3:n + 3]])
-            if idx.size:
-                out.append(idx.astype(np.int64) + b)
-            b = e
-        if not out:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate(out)
+        return prefixed_positions(arr, start, end, b"\x00\x00\x01", lut, self.block_size)
 
     # -- timing --
 

@@ -95,9 +95,15 @@ def _frame_bytes(track: TrackProfile) -> int:
             if per_frame:
                 return per_frame
         if version == 2 and len(e) >= 72:
-            per_packet = int.from_bytes(e[8 + 28 + 24:8 + 28 + 28], "big")
-            if per_packet:
+            # QuickTime sound description version 2: after the 28 bytes of version 0 (their fields fixed
+            # values), sizeOfStructOnly, audioSampleRate (float64), numAudioChannels, always7F000000,
+            # constBitsPerChannel, formatSpecificFlags, constBytesPerAudioPacket, constLPCMFramesPerAudioPacket
+            per_packet = int.from_bytes(e[8 + 28 + 28:8 + 28 + 32], "big")
+            frames = int.from_bytes(e[8 + 28 + 32:8 + 28 + 36], "big")
+            if per_packet and frames == 1:
                 return per_packet
+            bits = int.from_bytes(e[8 + 28 + 20:8 + 28 + 24], "big")
+            channels = int.from_bytes(e[8 + 28 + 12:8 + 28 + 16], "big")
         if track.fourcc in ("alaw", "ulaw"):
             bits = 8
         if channels and bits:
