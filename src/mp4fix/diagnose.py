@@ -142,6 +142,23 @@ def _tracks(path) -> list[TrackInfo]:
         for t in profile.tracks:
             matcher, why = make_matcher(t, mf.data)
             dur = float(t.durations.sum()) / t.timescale if t.timescale else 0.0
+            channels = (_aac_channels(t) or t.channels) if t.fourcc == "mp4a" else t.channels
             out.append(TrackInfo(t.track_id, t.kind, t.fourcc, len(t.sizes), dur, t.width, t.height,
-                                 t.sample_rate, t.channels, matcher is not None, why))
+                                 t.sample_rate, channels, matcher is not None, why))
     return out
+
+
+def _aac_channels(track) -> int:
+    """The channels an AAC track plays, from its AudioSpecificConfig (14496-3 1.6.3.4 channelConfiguration or
+    its program_config_element; parametric stereo makes a mono core stereo). The sample entry's own
+    channelcount is often a fixed 2 (14496-14 left it a template field), so this wins. 0 when unknown."""
+    from mp4fix.codecs import aac
+    from mp4fix.errors import BitstreamError, Mp4fixError
+
+    try:
+        if aac.mp4a_kind(track) != "aac":
+            return 0
+        config = aac.aac_config(track)
+    except (Mp4fixError, BitstreamError):
+        return 0
+    return 2 if config.ps_present and config.channels == 1 else config.channels
