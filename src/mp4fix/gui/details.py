@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from mp4fix.gui.queue_model import QueueItem, QueueModel, Status
 from mp4fix.gui.resources import tinted_icon
@@ -59,6 +59,8 @@ class DetailsPanel(QFrame):
         self.remove.clicked.connect(lambda: self.item and self.removeRequested.emit(self.item.id))
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
+        for b in (self.play, self.show_folder, self.use_reference, self.retry, self.cancel, self.remove):
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never squeezed below its text
         for b in (self.play, self.show_folder, self.use_reference, self.retry):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -70,22 +72,44 @@ class DetailsPanel(QFrame):
         self.empty.setObjectName("hint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
+        # What is said about the row scrolls when the panel is short; the buttons below it always show whole.
+        self.content = QWidget()
+        self.content.setObjectName("detailsContent")
+        content = QVBoxLayout(self.content)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.setSpacing(6)
+        for w in (self.empty, self.title, self.where, self.sentence, self.verify, self.tracks, self.notes,
+                  self.thumbs, self.details):
+            content.addWidget(w)
+        content.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("detailsScroll")
+        self.scroll.setWidget(self.content)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().setAutoFillBackground(False)
+        self.content.setAutoFillBackground(False)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(6)
-        layout.addWidget(self.empty)
-        layout.addWidget(self.title)
-        layout.addWidget(self.where)
-        layout.addWidget(self.sentence)
-        layout.addWidget(self.verify)
-        layout.addWidget(self.tracks)
-        layout.addWidget(self.notes)
-        layout.addWidget(self.thumbs)
-        layout.addWidget(self.details)
-        layout.addStretch(1)
+        layout.setSpacing(8)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
+        self._buttons = buttons
         self.retranslate()
         self.show_item(None)
+
+    def preferred_height(self, width: int | None = None) -> int:
+        """The height that shows everything about the row without scrolling, at the panel's ``width``."""
+        m = self.layout().contentsMargins()
+        width = (width or self.width()) - m.left() - m.right()
+        content = self.content.layout().totalHeightForWidth(width) if self.content.layout().hasHeightForWidth() \
+            else self.content.sizeHint().height()
+        buttons = self._buttons.sizeHint().height()
+        has_buttons = any(b.isVisibleTo(self) for b in (self.play, self.show_folder, self.use_reference,
+                                                         self.retry, self.cancel, self.remove))
+        return m.top() + content + (self.layout().spacing() + buttons if has_buttons else 0) + m.bottom()
 
     def retranslate(self) -> None:
         self.play.setText(self.tr("&Play"))
@@ -228,7 +252,7 @@ class DetailsPanel(QFrame):
         finished_ok = s in (Status.DONE, Status.DONE_WITH_WARNINGS) and item.output is not None
         self.play.setVisible(finished_ok)
         self.show_folder.setVisible(finished_ok)
-        self.use_reference.setVisible(s is Status.NOT_BROKEN)
+        self.use_reference.setVisible(s is Status.NOT_BROKEN and not getattr(item.info, "repaired", False))
         self.retry.setVisible(s in (Status.FAILED, Status.CANCELLED))
         self.cancel.setVisible(s.active)
         self.remove.setVisible(not s.active)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -98,6 +98,7 @@ def stylesheet(palette: QPalette) -> str:
     #referenceSlot[dragging="true"] {{ border: 2px solid {accent}; }}
     #referenceSlot QLabel, #detailsPanel QLabel, #dropArea QLabel, #suggestion QLabel {{
         background: transparent; border: none; }}
+    #detailsScroll, #detailsContent {{ background: transparent; border: none; }}
     #dropTitle {{ font-size: 15pt; font-weight: 600; }}
     #dropTitleSmall {{ font-size: 11pt; font-weight: 600; }}
     #appTitle {{ font-size: 16pt; font-weight: 600; }}
@@ -417,12 +418,22 @@ class MainWindow(QMainWindow):
         if self.reference_slot.path is None or Path(info.path) != self.reference_slot.path:
             return  # a newer reference was chosen meanwhile
         self.reference_info = info
+        if info.usable:
+            self._reset_refused_rows()
         self.reference_slot.show_info(info)
         if self._reference_auto and info.usable:
-            self.reference_slot.status.setText(self.reference_slot.status.text() + "\n" + self._reference_auto)
+            self.reference_slot.set_note(self._reference_auto)
         self._check_fits()
         self._update_state()
         self.referenceChecked.emit(info)
+
+    def _reset_refused_rows(self) -> None:
+        """A new reference: rows that failed with the previous one are ready again (and checked against it)."""
+        for item in self.model.items():
+            if item.status is Status.FAILED and (item.info is None or item.info.state == "broken"):
+                self.model.update(item.id, status=Status.READY, error="", reason="", log="", result=None,
+                                  output=None, fraction=0.0, stage="")
+        self._update_state()
 
     def _check_fits(self) -> None:
         self._fits.clear()
@@ -461,7 +472,9 @@ class MainWindow(QMainWindow):
             if key not in self._candidates_seen:
                 self._candidates_seen.add(key)
                 exclude = [it.path for it in self.model.items() if it.status is not Status.NOT_BROKEN]
-                self.manager.call(("candidates", key), probe.find_reference_candidates, folder, exclude, item.info)
+                exclude += [it.output for it in self.model.items() if it.output is not None]
+                self.manager.call(("candidates", key), probe.find_reference_candidates, folder, exclude, item.info,
+                                  40, self.settings.pattern)
             return
 
     def _candidates_found(self, candidates) -> None:
@@ -495,11 +508,16 @@ class MainWindow(QMainWindow):
             # a healthy file found inside a dropped folder: not a job, but maybe the reference
             self._left_out_healthy += 1
             self.model.remove(job_id)
-            self.show_message(self.tr("Healthy files in the folder were left out of the list; "
-                                      "one of them can serve as the reference."))
+            if not probe.is_repaired_name(item.path, self.settings.pattern):  # earlier results are no reference
+                self.show_message(self.tr("Healthy files in the folder were left out of the list; "
+                                          "one of them can serve as the reference."))
             self.rowChecked.emit(job_id)
             self._suggest_reference()
             return
+        if status is Status.NOT_BROKEN and probe.is_repaired_name(item.path, self.settings.pattern):
+            info.sentence = self.tr("This file is not broken: it is a repaired copy and plays as it is.")
+            info.reason = self.tr("Already repaired")
+            info.repaired = True  # not offered as the reference
         self.model.update(job_id, status=status, info=info, size=info.size or item.size,
                           error="" if status is Status.READY else info.sentence, log=info.detail)
         if status is Status.READY and self.reference_info is not None and self.reference_info.usable:
@@ -509,9 +527,11 @@ class MainWindow(QMainWindow):
         self._suggest_reference()
 
     # --- repairing ----------------------------------------------------------------------------------
-    def ask(self, title: str, text: str, yes: str, no: str, icon=QMessageBox.Icon.Question) -> bool:
-        """A yes/no question (tests replace this)."""
+    def ask(self, title: str, text: str, yes: str, no: str, icon=QMessageBox.Icon.Question, details: str = "") -> bool:
+        """A yes/no question, with ``details`` behind a "Show Details" button (tests replace this)."""
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, self)
+        if details:
+            box.setDetailedText(details)
         yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
         no_button = box.addButton(no, QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(no_button)
@@ -547,29 +567,41 @@ class MainWindow(QMainWindow):
         if not ref.usable:
             self.tell(self.tr("This reference cannot be used"), ref.sentence)
             return False
-        misfits = sorted({s for i, s in self._fits.items() if s and self.model.item(i) in items})
+        misfits = [it for it in items if self._fits.get(it.id)]
         if misfits:
-            text = self.tr("The reference may not fit the broken files:") + "\n\n" + "\n".join(misfits) + "\n\n" + \
-                self.tr("A repair with the wrong reference usually fails or gives an unplayable file. "
-                        "Repair anyway?")
-            if not self.ask(self.tr("The reference may not fit"), text, self.tr("Repair anyway"),
-                            self.tr("Cancel"), QMessageBox.Icon.Warning):
+            if not self.ask(self.tr("The reference may not fit"), self._misfit_question(ref, misfits),
+                            self.tr("Repair anyway"), self.tr("Cancel"), QMessageBox.Icon.Warning,
+                            details="\n\n".join(f"{it.path.name}: {self._fits[it.id]}" for it in misfits)):
                 return False
-        return self._submit(items, ref.path)
+        # "Repair anyway" means it: the engine skips its fit check for those files
+        return self._submit(items, ref.path, unchecked={it.id for it in misfits})
 
-    def _submit(self, items, reference: Path) -> bool:
+    def _misfit_question(self, ref, misfits) -> str:
+        """One paragraph for the whole batch: which files, one example of why, the question."""
+        names = [it.path.name for it in misfits]
+        shown = ", ".join(names[:4])
+        if len(names) > 4:
+            shown += " " + self.tr("and %n more", "", len(names) - 4)
+        head = self.tr("The reference %1 may not fit %n file(s): %2.", "", len(names)) \
+            .replace("%1", ref.path.name).replace("%2", shown)
+        return head + "\n\n" + self._fits[misfits[0].id] + "\n\n" + \
+            self.tr("A repair with the wrong reference usually gives a file that does not play properly. "
+                    "Repair anyway?")
+
+    def _submit(self, items, reference: Path, unchecked=frozenset()) -> bool:
         options = self.settings.output_options()
         started = 0
         for item in items:
             try:
                 output, overwrite = job_module.resolve_output(item.path, options, self.manager.reserved_outputs())
             except Mp4fixError as e:
-                self.model.update(item.id, status=Status.FAILED, error=str(e), log=e.detail or "")
+                self.model.update(item.id, status=Status.FAILED, error=str(e), log=e.detail or "",
+                                  reason=probe.short_reason(type(e).__name__))
                 self.details.refresh_if(item.id)
                 continue
-            self.model.update(item.id, status=Status.QUEUED, fraction=0.0, stage="", error="", log="",
+            self.model.update(item.id, status=Status.QUEUED, fraction=0.0, stage="", error="", reason="", log="",
                               result=None, output=None)
-            self.manager.submit(item.id, item.path, reference, output, overwrite)
+            self.manager.submit(item.id, item.path, reference, output, overwrite, check_fit=item.id not in unchecked)
             self.settings.remember_reference(item.path.parent, reference)
             started += 1
         if started:
@@ -583,7 +615,7 @@ class MainWindow(QMainWindow):
         if item is None or item.status not in (Status.FAILED, Status.CANCELLED):
             return
         self.model.update(job_id, status=Status.READY if item.info is None or item.info.state == "broken"
-                          else item.status, error="", log="")
+                          else item.status, error="", reason="", log="")
         self.details.refresh_if(job_id)
         self.start_repair()
 
@@ -632,8 +664,8 @@ class MainWindow(QMainWindow):
         self.model.update(job_id, status=status, result=result, output=result.output, fraction=1.0)
         self._row_done(job_id, status)
 
-    def _job_failed(self, job_id: int, sentence: str, log: str) -> None:
-        self.model.update(job_id, status=Status.FAILED, error=sentence, log=log)
+    def _job_failed(self, job_id: int, sentence: str, log: str, kind: str = "") -> None:
+        self.model.update(job_id, status=Status.FAILED, error=sentence, log=log, reason=probe.short_reason(kind))
         self._row_done(job_id, Status.FAILED)
 
     def _job_cancelled(self, job_id: int) -> None:
@@ -656,10 +688,18 @@ class MainWindow(QMainWindow):
 
     # --- opening results ----------------------------------------------------------------------------
     def play(self, path) -> None:
-        desktop.open_file(path)
+        if not desktop.open_file(path):
+            self.tell(self.tr("No player found"),
+                      self.tr("This computer has no application set up to play %1. The repaired file is here:\n%2")
+                      .replace("%1", Path(path).suffix.lstrip(".").upper() or self.tr("videos"))
+                      .replace("%2", str(path)))
 
     def show_in_folder(self, path) -> None:
-        desktop.show_in_folder(path)
+        if not desktop.show_in_folder(path):
+            folder = Path(path).parent if Path(path).is_file() else Path(path)
+            self.tell(self.tr("No file manager found"),
+                      self.tr("This computer has no file manager set up to open folders. The file is in:\n%1")
+                      .replace("%1", str(folder)))
 
     def _context_menu(self, pos) -> None:
         index = self.table.indexAt(pos)
@@ -673,7 +713,7 @@ class MainWindow(QMainWindow):
             if item.output is not None and item.status in (Status.DONE, Status.DONE_WITH_WARNINGS):
                 menu.addAction(self.tr("Play"), lambda: self.play(item.output))
                 menu.addAction(self.tr("Show in folder"), lambda: self.show_in_folder(item.output))
-            if item.status is Status.NOT_BROKEN:
+            if item.status is Status.NOT_BROKEN and not getattr(item.info, "repaired", False):
                 menu.addAction(self.tr("Use as reference"), lambda: self.set_reference(item.path))
             menu.addAction(self.tr("Remove from list"), lambda: self.remove_row(item.id))
         menu.exec(self.table.viewport().mapToGlobal(pos))
@@ -681,10 +721,46 @@ class MainWindow(QMainWindow):
     # --- state --------------------------------------------------------------------------------------
     def _current_changed(self, current, previous) -> None:
         self.details.show_item(self.model.item_at(current.row()) if current.isValid() else None)
+        self._fit_details()
 
     def _data_changed(self, top_left, bottom_right, roles=()) -> None:
+        current = self.table.currentIndex()
+        if current.isValid() and top_left.row() <= current.row() <= bottom_right.row() \
+                and top_left.column() <= QueueModel.COL_STATUS:
+            # the selected row changed state (checked, started, finished): the panel says so at once
+            self.details.show_item(self.model.item_at(current.row()))
+            self._fit_details()
         if top_left.column() <= QueueModel.COL_STATUS:
             self._update_state()
+
+    def _fit_details(self) -> None:
+        """Give the details panel the height its text needs (no sentence cut in half), leaving the queue at least
+        a few rows, and keep the selected row in view."""
+        if not self.splitter.isVisible():
+            return
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0 or len(sizes) != 2:
+            return
+        header = self.table.horizontalHeader().height()
+        rows = self.model.rowCount()
+        row_h = self.table.verticalHeader().defaultSectionSize()
+        frame = 2 * self.table.frameWidth()
+        table_min = header + min(max(rows, 1), 3) * row_h + frame + 2
+        need = self.details.preferred_height(self.details.width() or self.splitter.width())
+        want = max(self.details.minimumSizeHint().height(), min(need, total - table_min))
+        if abs(sizes[1] - want) > 1:
+            self.splitter.setSizes([total - want, want])
+        QTimer.singleShot(0, self._show_current_row)
+
+    def _show_current_row(self) -> None:
+        current = self.table.currentIndex()
+        if current.isValid():
+            self.table.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_details)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

@@ -57,6 +57,7 @@ class QueueItem:
     output: Path | None = None
     result: object | None = None  # job.JobResult
     error: str = ""  # the sentence
+    reason: str = ""  # the same in a few words, for the Result column
     log: str = ""  # for the "details" expander
     from_folder: bool = False  # came from a dropped folder (healthy files there are not jobs)
 
@@ -116,7 +117,9 @@ class QueueModel(QAbstractTableModel):
         if item.status in (Status.DONE, Status.DONE_WITH_WARNINGS) and item.output is not None:
             return item.output.name
         if item.status in (Status.FAILED, Status.UNUSABLE, Status.NOT_BROKEN):
-            return item.error or (item.info.sentence if item.info else "")
+            # a few words: a whole sentence does not fit a column (it is in the tooltip and the details panel)
+            return item.reason or (item.info.reason if item.info else "") or item.error \
+                or (item.info.sentence if item.info else "")
         if item.status is Status.CANCELLED:
             return self.tr("Nothing was written.")
         return ""
@@ -185,6 +188,8 @@ class QueueModel(QAbstractTableModel):
             if col == self.COL_RESULT:
                 if item.output is not None and item.status in (Status.DONE, Status.DONE_WITH_WARNINGS):
                     return str(item.output)
+                if item.status in (Status.FAILED, Status.UNUSABLE, Status.NOT_BROKEN):
+                    return item.error or (item.info.sentence if item.info else "")
                 return self.result_text(item)
             if col in (self.COL_STATUS, self.COL_RECOVERED) and item.info is not None:
                 return item.info.sentence
