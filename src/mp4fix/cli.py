@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=_("folder for the repaired files, created when missing (default: beside each input)"))
     rp.add_argument("--force", action="store_true", help=_("replace an existing output file"))
     rp.add_argument("--no-verify", action="store_true", help=_("skip the ffmpeg decode check of the result"))
+    rp.add_argument("--trust-reference", action="store_true",
+                    help=_("use the reference even where mp4fix judges that it does not match the broken file"))
     rp.add_argument("--json", action="store_true", help=_("print the report as JSON"))
     rp.add_argument("-q", "--quiet", action="store_true", help=_("print only errors"))
 
@@ -257,7 +259,8 @@ def cmd_repair(args) -> int:
         bar = _Bar(path.name, not (args.quiet or args.json))
         try:
             report = repair(path, args.ref, output=args.output, out_dir=args.out_dir, overwrite=args.force,
-                            verify=not args.no_verify, progress=bar, cancel=cancel)
+                            verify=not args.no_verify, progress=bar, cancel=cancel,
+                            check_fit=not args.trust_reference)
         except KeyboardInterrupt:
             bar.done()
             raise

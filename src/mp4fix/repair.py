@@ -180,15 +180,17 @@ def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:
 def repair(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
-           cancel: CancelToken | None = None) -> RepairReport:
+           cancel: CancelToken | None = None, check_fit: bool = True) -> RepairReport:
     """Rebuild the index of ``broken`` using the healthy ``reference``; write ``<stem>_fixed<ext>``.
 
-    Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
+    ``check_fit=False`` skips the check that the reference fits the broken file (a user who knows better:
+    the app's "Repair anyway", the CLI's ``--trust-reference``). Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
     """
     report_progress = ProgressReporter(progress, cancel)
     report_progress("diagnose", 0.0, "Reading the broken file")
-    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern)
+    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
+             check_fit=check_fit)
     report_progress("reference", 1.0, "Learned the reference")
     report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
     with MediaFile(p.broken) as mf:
@@ -200,9 +202,10 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
                               progress=lambda f: report_progress("scan", f, "Finding audio and video samples"))
             result = scanner.run(diag.mdat_start, diag.mdat_end)
         report_progress("scan", 1.0, "Found the samples")
-        if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
-            raise _mismatch(p, result)
-        _check_timing(p, result)
+        if check_fit:
+            if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
+                raise _mismatch(p, result)
+            _check_timing(p, result)
         report_progress("build", 0.0, "Building the index")
         layout, moov, built = _assemble(mf, p, result)
         report_progress("build", 1.0)
