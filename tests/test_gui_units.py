@@ -184,7 +184,8 @@ def test_queue_model(qtbot, tmp_path):
     with qtbot.waitSignal(model.dataChanged):
         model.set_progress(item.id, 0.42, "scan")
     assert model.index(0, QueueModel.COL_PROGRESS).data(ProgressRole) == pytest.approx(0.42)
-    assert model.index(0, QueueModel.COL_STATUS).data() == "Finding audio and video…"
+    assert model.index(0, QueueModel.COL_STATUS).data() == "Scanning…"  # a word in the column
+    assert model.stage_text("scan") == "Finding audio and video…"  # the sentence in the details panel
     model.update(item.id, status=Status.CANCELLED)
     assert model.index(0, QueueModel.COL_RESULT).data() == "Nothing was written."
     model.remove(item.id)

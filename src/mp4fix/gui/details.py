@@ -18,6 +18,7 @@ class DetailsPanel(QFrame):
     removeRequested = Signal(int)
     retryRequested = Signal(int)
     useAsReferenceRequested = Signal(object)  # Path
+    shown = Signal()  # show_item has filled the panel (its height may have changed)
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -43,7 +44,7 @@ class DetailsPanel(QFrame):
         thumbs.addStretch(1)
         self.thumbs = QWidget()
         self.thumbs.setLayout(thumbs)
-        thumbs.setContentsMargins(0, 4, 0, 4)
+        thumbs.setContentsMargins(0, 2, 0, 2)
 
         self.play = QPushButton()
         self.show_folder = QPushButton()
@@ -77,7 +78,7 @@ class DetailsPanel(QFrame):
         self.content.setObjectName("detailsContent")
         content = QVBoxLayout(self.content)
         content.setContentsMargins(0, 0, 0, 0)
-        content.setSpacing(6)
+        content.setSpacing(5)
         for w in (self.empty, self.title, self.where, self.sentence, self.verify, self.tracks, self.notes,
                   self.thumbs, self.details):
             content.addWidget(w)
@@ -103,13 +104,15 @@ class DetailsPanel(QFrame):
     def preferred_height(self, width: int | None = None) -> int:
         """The height that shows everything about the row without scrolling, at the panel's ``width``."""
         m = self.layout().contentsMargins()
-        width = (width or self.width()) - m.left() - m.right()
+        frame = self.contentsMargins()  # the panel's border (style sheet)
+        width = (width or self.width()) - m.left() - m.right() - frame.left() - frame.right()
         content = self.content.layout().totalHeightForWidth(width) if self.content.layout().hasHeightForWidth() \
             else self.content.sizeHint().height()
         buttons = self._buttons.sizeHint().height()
         has_buttons = any(b.isVisibleTo(self) for b in (self.play, self.show_folder, self.use_reference,
                                                          self.retry, self.cancel, self.remove))
-        return m.top() + content + (self.layout().spacing() + buttons if has_buttons else 0) + m.bottom()
+        return frame.top() + m.top() + content + (self.layout().spacing() + buttons if has_buttons else 0) \
+            + m.bottom() + frame.bottom()
 
     def retranslate(self) -> None:
         self.play.setText(self.tr("&Play"))
@@ -189,6 +192,7 @@ class DetailsPanel(QFrame):
             for w in content:
                 w.hide()
             self.empty.show()
+            self.shown.emit()
             return
         self.empty.hide()
         self.title.setText(item.path.name)
@@ -256,6 +260,7 @@ class DetailsPanel(QFrame):
         self.retry.setVisible(s in (Status.FAILED, Status.CANCELLED))
         self.cancel.setVisible(s.active)
         self.remove.setVisible(not s.active)
+        self.shown.emit()
 
     def refresh_if(self, job_id: int) -> None:
         if self.item is not None and self.item.id == job_id:

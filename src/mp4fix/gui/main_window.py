@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mp4fix import i18n
 from mp4fix.errors import Mp4fixError
 from mp4fix.gui import desktop
 from mp4fix.gui import job as job_module
@@ -136,6 +137,9 @@ class MainWindow(QMainWindow):
         self.model = QueueModel(self)
         self.reference_info: probe.ReferenceInfo | None = None
         self._reference_auto: str = ""  # why the reference was filled in for the user, if it was
+        self._reference_auto_key: str = ""  # the same, as a key ("remembered"): said again in a new language
+        self._language = i18n.language()  # of the engine's sentences held by the rows
+        self._language_choice = self.settings.language  # as set in Settings ('system', 'en', 'ja')
         self._closing = False
         self._batch_running = False
         self._candidates_seen: set[str] = set()
@@ -191,16 +195,16 @@ class MainWindow(QMainWindow):
         self.table.deletePressed.connect(self._delete_selected)
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
+        # Every column as wide as its words (short ones: the details panel has the sentences); the file name
+        # takes what is left and, when a name is too long for it, shows its start and end.
         hh.setSectionResizeMode(QueueModel.COL_FILE, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(QueueModel.COL_SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(QueueModel.COL_STATUS, QHeaderView.ResizeMode.Fixed)
+        for col in (QueueModel.COL_SIZE, QueueModel.COL_STATUS, QueueModel.COL_RECOVERED, QueueModel.COL_RESULT):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(QueueModel.COL_PROGRESS, QHeaderView.ResizeMode.Fixed)
-        hh.setSectionResizeMode(QueueModel.COL_RECOVERED, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(QueueModel.COL_RESULT, QHeaderView.ResizeMode.Stretch)
-        hh.resizeSection(QueueModel.COL_STATUS, 180)
-        hh.resizeSection(QueueModel.COL_PROGRESS, 130)
+        hh.resizeSection(QueueModel.COL_PROGRESS, 110)
         hh.setMinimumSectionSize(60)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.setMinimumHeight(72)  # the header and a row; _fit_details keeps more when it can
 
         self.details = DetailsPanel(self.model)
         self.details.playRequested.connect(self.play)
@@ -216,6 +220,14 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.installEventFilter(self)
+        # fitted once everything of an event-loop turn has been laid out (texts, thumbnails, a new language)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_details)
+        self.details.shown.connect(self._fit_timer.start)
+        self.details.content.installEventFilter(self)
 
         left = QVBoxLayout()
         left.setSpacing(12)
@@ -315,6 +327,26 @@ class MainWindow(QMainWindow):
         self.repair_button.setAccessibleName(self.tr("Repair"))
         self._update_state()
 
+    def _language_changed(self) -> None:
+        """Everything in the new language: the pieces' own texts, the queue's words, and the sentences that came
+        from the engine in the old one (the rows not repaired yet and the reference are looked at again)."""
+        self.retranslate()
+        self.drop_area.retranslate()
+        self.reference_slot.retranslate()
+        self.details.retranslate()
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.model.columnCount() - 1)
+        if self.model.rowCount():
+            self.model.dataChanged.emit(self.model.index(0, 0),
+                                        self.model.index(self.model.rowCount() - 1, self.model.columnCount() - 1))
+        if self._language == i18n.language():
+            return
+        self._language = i18n.language()
+        for item in self.model.items():
+            if item.status in (Status.READY, Status.NOT_BROKEN, Status.UNUSABLE):
+                self.manager.call(("broken", item.id), probe.inspect_broken, item.path)
+        if self.reference_slot.path is not None:
+            self.set_reference(self.reference_slot.path, self._reference_auto_key)
+
     def apply_palette(self) -> None:
         app = QApplication.instance()
         pal = app.palette() if app is not None else self.palette()
@@ -331,7 +363,7 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.PaletteChange:
             self.apply_palette()
         elif event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
+            self._language_changed()
         super().changeEvent(event)
 
     # --- adding files -------------------------------------------------------------------------------
@@ -396,7 +428,8 @@ class MainWindow(QMainWindow):
 
     def set_reference(self, path, why: str = "") -> None:
         path = Path(path)
-        self._reference_auto = why
+        self._reference_auto_key = why if why in ("remembered",) else ""
+        self._reference_auto = self.tr("Used last time for this folder.") if why == "remembered" else why
         self.reference_info = None
         self._fits.clear()
         self.reference_slot.checking(path)
@@ -407,6 +440,7 @@ class MainWindow(QMainWindow):
     def clear_reference(self) -> None:
         self.reference_info = None
         self._reference_auto = ""
+        self._reference_auto_key = ""
         self._fits.clear()
         self.reference_slot.show_info(None)
         self._update_state()
@@ -419,7 +453,7 @@ class MainWindow(QMainWindow):
             return  # a newer reference was chosen meanwhile
         self.reference_info = info
         if info.usable:
-            self._reset_refused_rows()
+            self._reset_refused_rows(Path(info.path))
         self.reference_slot.show_info(info)
         if self._reference_auto and info.usable:
             self.reference_slot.set_note(self._reference_auto)
@@ -427,10 +461,11 @@ class MainWindow(QMainWindow):
         self._update_state()
         self.referenceChecked.emit(info)
 
-    def _reset_refused_rows(self) -> None:
-        """A new reference: rows that failed with the previous one are ready again (and checked against it)."""
+    def _reset_refused_rows(self, reference: Path) -> None:
+        """A new reference: rows that failed with another one are ready again (and checked against this one)."""
         for item in self.model.items():
-            if item.status is Status.FAILED and (item.info is None or item.info.state == "broken"):
+            if item.status is Status.FAILED and item.reference is not None and item.reference != reference \
+                    and (item.info is None or item.info.state == "broken"):
                 self.model.update(item.id, status=Status.READY, error="", reason="", log="", result=None,
                                   output=None, fraction=0.0, stage="")
         self._update_state()
@@ -466,7 +501,7 @@ class MainWindow(QMainWindow):
             folder = item.path.parent
             remembered = self.settings.reference_for(folder)
             if remembered is not None:
-                self.set_reference(remembered, self.tr("Used last time for this folder."))
+                self.set_reference(remembered, "remembered")
                 return
             key = os.path.normcase(str(folder))
             if key not in self._candidates_seen:
@@ -600,7 +635,7 @@ class MainWindow(QMainWindow):
                 self.details.refresh_if(item.id)
                 continue
             self.model.update(item.id, status=Status.QUEUED, fraction=0.0, stage="", error="", reason="", log="",
-                              result=None, output=None)
+                              result=None, output=None, reference=Path(reference))
             self.manager.submit(item.id, item.path, reference, output, overwrite, check_fit=item.id not in unchecked)
             self.settings.remember_reference(item.path.parent, reference)
             started += 1
@@ -721,7 +756,6 @@ class MainWindow(QMainWindow):
     # --- state --------------------------------------------------------------------------------------
     def _current_changed(self, current, previous) -> None:
         self.details.show_item(self.model.item_at(current.row()) if current.isValid() else None)
-        self._fit_details()
 
     def _data_changed(self, top_left, bottom_right, roles=()) -> None:
         current = self.table.currentIndex()
@@ -729,7 +763,6 @@ class MainWindow(QMainWindow):
                 and top_left.column() <= QueueModel.COL_STATUS:
             # the selected row changed state (checked, started, finished): the panel says so at once
             self.details.show_item(self.model.item_at(current.row()))
-            self._fit_details()
         if top_left.column() <= QueueModel.COL_STATUS:
             self._update_state()
 
@@ -751,16 +784,21 @@ class MainWindow(QMainWindow):
         want = max(self.details.minimumSizeHint().height(), min(need, total - table_min))
         if abs(sizes[1] - want) > 1:
             self.splitter.setSizes([total - want, want])
-        QTimer.singleShot(0, self._show_current_row)
+        self._show_current_row()
 
     def _show_current_row(self) -> None:
         current = self.table.currentIndex()
         if current.isValid():
             self.table.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
 
-    def resizeEvent(self, event):  # noqa: N802
-        super().resizeEvent(event)
-        QTimer.singleShot(0, self._fit_details)
+    def eventFilter(self, obj, event):  # noqa: N802
+        from PySide6.QtCore import QEvent  # noqa: PLC0415
+
+        if (obj is self.splitter and event.type() == QEvent.Type.Resize) or \
+                (obj is self.details.content and event.type() == QEvent.Type.LayoutRequest):
+            # the window or the rows above changed size (a title wrapped), or what the panel says did: fit again
+            self._fit_timer.start()
+        return super().eventFilter(obj, event)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -829,9 +867,18 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
-            app = QApplication.instance()
-            if hasattr(app, "apply_theme"):
-                app.apply_theme(self.settings.theme)
+            self.apply_settings()
+
+    def apply_settings(self) -> None:
+        """After the Settings dialog: the theme and the language take effect at once."""
+        from mp4fix.gui.app import apply_language  # noqa: PLC0415 - app imports this module
+
+        app = QApplication.instance()
+        if hasattr(app, "apply_theme"):
+            app.apply_theme(self.settings.theme)
+        if app is not None and self.settings.language != self._language_choice:
+            self._language_choice = self.settings.language
+            apply_language(app, self.settings.language)
 
     def closeEvent(self, event):  # noqa: N802
         if self.manager.busy():

@@ -60,6 +60,7 @@ class QueueItem:
     reason: str = ""  # the same in a few words, for the Result column
     log: str = ""  # for the "details" expander
     from_folder: bool = False  # came from a dropped folder (healthy files there are not jobs)
+    reference: Path | None = None  # the reference its last repair used
 
     @property
     def key(self) -> str:
@@ -92,7 +93,7 @@ class QueueModel(QAbstractTableModel):
         if s is Status.QUEUED:
             return self.tr("Waiting…")
         if s is Status.RUNNING:
-            return self.stage_text(item.stage)
+            return self.stage_word(item.stage)
         if s is Status.DONE:
             return self.tr("Repaired")
         if s is Status.DONE_WITH_WARNINGS:
@@ -102,6 +103,17 @@ class QueueModel(QAbstractTableModel):
         if s is Status.CANCELLED:
             return self.tr("Cancelled")
         return ""  # pragma: no cover
+
+    def stage_word(self, stage: str) -> str:
+        """The stage in a word or two, for the Status column (``stage_text`` says it in full)."""
+        return {
+            "diagnose": self.tr("Checking…"),
+            "reference": self.tr("Reading reference…"),
+            "scan": self.tr("Scanning…"),
+            "build": self.tr("Indexing…"),
+            "write": self.tr("Writing…"),
+            "verify": self.tr("Verifying…"),
+        }.get(stage, self.tr("Repairing…"))
 
     def stage_text(self, stage: str) -> str:
         return {

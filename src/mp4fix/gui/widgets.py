@@ -115,6 +115,24 @@ class DropArea(QFrame):
         self.setAccessibleName(self.tr("Drop area for broken recordings"))
         self.setAccessibleDescription(self.tr("Press Enter to choose files."))
         self.refresh_icons()
+        self._fit_title()  # the words changed length
+
+    def _fit_title(self) -> None:
+        """On one line beside the buttons when it fits; wrapped when the window is too narrow (never clipped)."""
+        if not self._compact:
+            self.title.setWordWrap(True)
+            return
+        m = self.box.contentsMargins()
+        used = (m.left() + m.right() + self.icon.sizeHint().width() + self.add_files.sizeHint().width()
+                + self.add_folder.sizeHint().width() + 8 + 4 * self.box.spacing())
+        fits = self.title.fontMetrics().horizontalAdvance(self.title.text()) <= self.width() - used
+        if self.title.wordWrap() == fits:
+            self.title.setWordWrap(not fits)
+            self.updateGeometry()
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_title()
 
     def refresh_icons(self) -> None:
         c = colors(self)
@@ -138,6 +156,7 @@ class DropArea(QFrame):
         self.title.setText(self.tr("Drop more broken recordings here") if compact
                            else self.tr("Drop broken recordings here"))
         self.refresh_icons()
+        self._fit_title()
         self.updateGeometry()
 
     def _set_dragging(self, on: bool) -> None:
