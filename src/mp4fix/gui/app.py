@@ -152,6 +152,15 @@ def create_window(app: QApplication, argv: list[str] | None = None, settings: Se
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
+    if not QApplication.instance():
+        # Qt aborts the process when X11's client libraries are missing, naming the wrong one: say it first
+        from mp4fix.gui import system_libs  # noqa: PLC0415
+
+        i18n.set_language(i18n.language_from_environment())
+        problem = system_libs.check()
+        if problem:
+            print(f"mp4fix-gui: {problem}", file=sys.stderr)
+            return 1
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = Application.instance() or Application(argv)
     settings = Settings()
