@@ -105,6 +105,10 @@ class Scanner:
         # a self-delimiting track (the reference's, grown by what the scan finds) is where one is looked for
         self._cut_reach = 2 * max((int(profile.tracks[i].sizes.max()) for i in self.strong
                                    if len(profile.tracks[i].sizes)), default=0)
+        # a track the reference holds one sample of (a timecode's start frame, a still photo, a header record)
+        # has one sample in the recording too: it never takes more bytes than that
+        self._budget = {i: 1 for i, t in enumerate(profile.tracks) if len(t.sizes) == 1}
+        self._kept = [0] * len(profile.tracks)
         # media time (seconds) each track has reached: recorders interleave by time
         self._clock = [0.0] * len(profile.tracks)
         self._tick = [t.sample_duration / t.timescale if t.timescale else 0.0 for t in profile.tracks]
@@ -119,6 +123,8 @@ class Scanner:
         key = (pos, ti)
         if key in self._cache:
             return self._cache[key]
+        if self._kept[ti] >= self._budget.get(ti, 1 << 62):
+            return []
         matcher = self.matchers[ti]
         if matcher.self_delimiting:
             m = matcher.match(self.data, pos, self._end)
@@ -192,10 +198,24 @@ class Scanner:
                             return inner
             return m
         c = self._run_inside(ti, pos, stop)
+        if c is None and matcher.reach_is_bound:
+            c = self._first_start_inside(ti, pos, stop)
         if c is not None:
             inner = matcher.match(self.data, pos, c)
             if inner is not None and inner.size == c - pos:
                 return inner
+        return None
+
+    def _first_start_inside(self, ti: int, pos: int, stop: int) -> int | None:
+        """The first position in (pos, stop] where a sample of another track begins that what follows confirms."""
+        others = self._others(ti)
+        if not others:
+            return None
+        hi = min(stop + 1, self._end)
+        found = [self.matchers[tj].candidates(self.arr[:self._end], pos + 1, hi) for tj in others]
+        for c in np.unique(np.concatenate(found)).tolist() if found else []:
+            if any(self._follows(c + m.size) for tj in others for m in self._options(tj, c)):
+                return c
         return None
 
     def _others(self, ti: int) -> list[int]:
@@ -407,7 +427,8 @@ class Scanner:
             ts.counts.append(m.count)
             if keeps[ti]:
                 ts.matches.append(m)
-            if self.matchers[ti].accept(m):
+            self._kept[ti] += 1
+            if self.matchers[ti].accept(m) or self._kept[ti] == self._budget.get(ti):
                 self._cache = {k: v for k, v in self._cache.items() if k[1] != ti}
             run = run + 1 if ti == last else 1
             last = ti
