@@ -749,3 +749,46 @@ def test_no_text_is_clipped_at_the_default_size_in_english_and_japanese(qtbot, w
     finally:
         apply_language(app, "en")
         assert i18n.language() == "en"
+
+
+def test_japanese_chosen_in_settings_speaks_japanese_in_the_window_and_the_engines_sentences(qtbot, window,
+                                                                                              tmp_path):
+    """Settings > Language: the window and every sentence from the engine switch at once, and stay so."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from mp4fix import i18n
+    from mp4fix.gui.app import apply_language
+    from mp4fix.gui.settings_dialog import SettingsDialog
+
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 20)
+    window.add_paths([empty, text])
+    wait_checked(qtbot, window, 2)
+    assert "is empty (0 bytes)" in window.model.items()[0].error
+    app = QApplication.instance()
+    try:
+        def choose_japanese():
+            dialog = next(w for w in QApplication.topLevelWidgets()
+                          if isinstance(w, SettingsDialog) and w.isVisible())
+            assert [dialog.language.itemText(i) for i in range(1, dialog.language.count())] == ["English", "日本語"]
+            dialog.language.setCurrentIndex(dialog.language.findData("ja"))
+            qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+        QTimer.singleShot(200, choose_japanese)
+        window.open_settings()  # the real dialog, answered by the timer
+        assert Settings().language == "ja" and i18n.language() == "ja"
+        qtbot.waitUntil(lambda: window.heading.text() == "途中で終わった録画を修復", timeout=5000)
+        assert window.drop_area.add_files.text() == "ファイルを追加(&A)…"
+        assert window.model.headerData(0, Qt.Orientation.Horizontal) == "ファイル"
+        # the rows held the engine's English sentences: they are looked at again and now say it in Japanese
+        qtbot.waitUntil(lambda: "空（0 バイト）" in window.model.items()[0].error, timeout=30_000)
+        assert "MP4 / MOV ファイルではありません" in window.model.items()[1].error
+        window.table.selectRow(0)
+        assert "空（0 バイト）" in window.details.sentence.text()
+        assert window.model.index(0, 5).data() == "空のファイル"
+    finally:
+        apply_language(app, "en")
+        window.settings.language = "system"
+    assert i18n.language() == "en"

@@ -168,6 +168,7 @@ def test_spec_builds_two_programs_in_one_folder(platform, tmp_path, monkeypatch)
     assert "mp4fix.svg" in dests["mp4fix/resources/icons"]
     assert "mp4fix-256.png" in dests["mp4fix/resources/icons/png"]
     assert "mp4fix_ja.qm" in dests["mp4fix/resources/i18n"]
+    assert "mp4fix_ja.po" in dests["mp4fix/resources/i18n"]  # mp4fix.i18n.catalogue_dir() looks there
     assert "aac_tables.json" in dests["mp4fix/data"]
     # ffmpeg from the imageio-ffmpeg wheel, where mp4fix.fftools looks in a frozen app.
     ((dest, src, typecode),) = analysis.binaries
@@ -463,6 +464,14 @@ def _check_smoke_report(report_path: Path, inside: Path, *, frozen: bool) -> dic
     return info
 
 
+def _speaks_japanese(mp4fix_cmd: list, cwd: Path, env: dict) -> None:
+    """The installed command finds the engine's catalogue (mp4fix_ja.po) and uses it."""
+    res = _run([*mp4fix_cmd, "--lang", "ja", "repair", cwd / "missing.mp4", "--ref", cwd / "missing.mp4"], cwd=cwd,
+               env=env)
+    assert res.returncode == 2 and "参照ファイル" not in res.stdout, res
+    assert f"ファイル {cwd / 'missing.mp4'} はありません。" in res.stderr, res.stderr
+
+
 def _repair_fixture(mp4fix_cmd: list, fixture_path, broken_file, cwd: Path, env: dict) -> Path:
     ref = fixture_path("avc_nobf_aac44m_ref")
     broken, _ = broken_file("avc_nobf_aac44m", "mdat60")
@@ -514,6 +523,7 @@ def test_frozen_app_version_repair_and_gui(frozen_dist, fixture_path, broken_fil
         marker = _hide_system_ffmpeg(env, tmp_path / "hidden-bin")
         assert Path(shutil.which("ffmpeg", path=env["PATH"])).parent == tmp_path / "hidden-bin"
     _repair_fixture([exes["cli"]], fixture_path, broken_file, tmp_path, env)
+    _speaks_japanese([exes["cli"]], tmp_path, env)
     if not IS_WIN:
         assert not marker.exists(), marker.read_text()
 
@@ -576,7 +586,7 @@ def test_wheel_and_sdist_contents(python_dists):
     for py in (SRC / "mp4fix").rglob("*.py"):
         assert py.relative_to(SRC).as_posix() in names, py
     for f in [*(RESOURCES / "icons").glob("*.svg"), *(RESOURCES / "icons" / "png").glob("*.png"),
-              *(RESOURCES / "i18n").glob("*.qm")]:
+              *(RESOURCES / "i18n").glob("*.qm"), *(RESOURCES / "i18n").glob("*.po")]:
         assert "mp4fix/resources/" + f.relative_to(RESOURCES).as_posix() in names, f
     assert "mp4fix/data/aac_tables.json" in names
     assert not [n for n in names if n.startswith(("tests/", "resources/", "packaging/")) or n.endswith(".ts")]
@@ -620,6 +630,7 @@ def test_wheel_in_a_fresh_venv_repairs_and_finds_gui_resources(python_dists, fix
     where = _run([python, "-c", "import mp4fix, imageio_ffmpeg; print(mp4fix.__file__)"], env=env, cwd=tmp_path)
     assert Path(where.stdout.strip()).resolve().is_relative_to(venv.resolve()), where  # not this checkout
     _repair_fixture([bindir / f"mp4fix{exe}"], fixture_path, broken_file, tmp_path, env)
+    _speaks_japanese([bindir / f"mp4fix{exe}"], tmp_path, env)
 
     # The installed GUI: the same report as the frozen app's, from the installed package.
     report = tmp_path / "smoke.json"

@@ -23,7 +23,7 @@ from mp4fix.errors import (
     Mp4fixError,
     OutputError,
 )
-from mp4fix.i18n import _, ngettext
+from mp4fix.i18n import N_, _, ngettext
 from mp4fix.progress import CancelToken, Progress
 
 
@@ -133,6 +133,17 @@ def _language_in(argv: list[str]) -> str | None:
         if arg.startswith("--lang="):
             return arg.split("=", 1)[1]
     return None
+
+
+# argparse's own words, marked here so that the catalogue has them (argparse formats them with %)
+_ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("expected one argument"),
+    N_("expected at least one argument"), N_("argument %(argument_name)s: %(message)s"),
+    N_("not allowed with argument %s"), N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("invalid %(type)s value: %(value)r"), N_("one of the arguments %s is required"),
+)
 
 
 def _translate_argparse() -> None:
@@ -290,9 +301,8 @@ def _seconds(s: float) -> str:
 
 
 def _kind(kind: str) -> str:
-    """A track kind in words ('video', 'audio'...), padded as the report's columns want."""
-    return {"video": _("video"), "audio": _("audio"), "timecode": _("timecode"), "data": _("data"),
-            "subtitle": _("subtitles"), "text": _("text")}.get(kind, kind)
+    """A track kind in words ('video', 'audio'...)."""
+    return i18n.kind_name(kind)
 
 
 def _channels(n: int) -> str:
@@ -309,12 +319,12 @@ def format_report(report) -> str:
 
     lines = [_("Repaired {name} -> {output}", name=Path(report.input).name, output=report.output)]
     for t in report.tracks:
-        head = _("  track {id} {kind} {codec}:", id=t.track_id, kind=f"{_kind(t.kind):5}", codec=t.codec)
+        head = _("  track {id} {kind} {codec}:", id=t.track_id, kind=_kind(t.kind), codec=t.codec)
         if t.status == "ok":
             parts = [ngettext("{n} sample", "{n} samples", t.samples, n=t.samples), _seconds(t.duration)]
             if t.kind == "video":
                 parts.append(ngettext("{n} keyframe", "{n} keyframes", t.keyframes, n=t.keyframes))
-            lines.append(f"{head} " + ", ".join(parts) + f" ({human_size(t.bytes)})")
+            lines.append(f"{head} " + _(", ").join(parts) + f" ({human_size(t.bytes)})")
         else:
             lines.append(f"{head} " + _("skipped: {why}", why=t.note))
     data = [_("{used} of {total} indexed", used=human_size(report.bytes_used), total=human_size(report.mdat_bytes))]
@@ -324,7 +334,7 @@ def format_report(report) -> str:
         data.append(_("{size} padding", size=human_size(report.bytes_padding)))
     if report.truncated_tail:
         data.append(_("{size} incomplete at the cut", size=human_size(report.truncated_tail)))
-    lines.append("  " + _("media data: {what}", what=", ".join(data)))
+    lines.append("  " + _("media data: {what}", what=_(", ").join(data)))
     for w in report.warnings:
         lines.append("  " + _("note: {text}", text=w))
     if report.verify is not None:
@@ -379,7 +389,7 @@ def cmd_probe(args) -> int:
         if t.kind == "video":
             what = f" {t.width}x{t.height}"
         elif t.kind == "audio":
-            what = f" {t.sample_rate} Hz, {_channels(t.channels)}" if t.channels else f" {t.sample_rate} Hz"
+            what = f" {t.sample_rate} Hz" + (_(", ") + _channels(t.channels) if t.channels else "")
         else:
             what = ""
         can = _("mp4fix can rebuild it") if t.supported else _("mp4fix cannot rebuild it: {why}", why=t.why_not)

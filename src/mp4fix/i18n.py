@@ -62,6 +62,12 @@ def ngettext(singular: str, plural: str, n: int, /, **fields) -> str:
     return _fill(text, english, fields)
 
 
+def kind_name(kind: str) -> str:
+    """A track's kind ('video', 'audio', 'timecode', ...) as a word of the current language."""
+    return {"video": _("video"), "audio": _("audio"), "timecode": _("timecode"), "data": _("data"),
+            "subtitle": _("subtitles"), "text": _("text"), "metadata": _("metadata")}.get(kind, kind)
+
+
 def _fill(text: str, english: str, fields: dict) -> str:
     if not fields:
         return text

@@ -24,6 +24,8 @@ from mp4fix.errors import (
     NothingRecoveredError,
     UnsupportedCodecError,
 )
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _, kind_name, ngettext
 from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
 from mp4fix.reference import learn_profile
@@ -72,10 +74,10 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
     broken, reference = Path(broken), Path(reference)
     diag = diagnose(broken)
     if diag.has_moov and not diag.broken:
-        raise NotBrokenError(f"{broken.name} is not broken: it has a complete index (moov) and should play "
-                             "as it is.")
+        raise NotBrokenError(_("{name} is not broken: it has a complete index (moov) and should play as it is.",
+                               name=broken.name))
     if not diag.broken:
-        raise InputError(f"{broken.name}: {diag.problem}")
+        raise InputError(_("{name}: {problem}", name=broken.name, problem=diag.problem))
     profile = learn_profile(reference)
     final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
     check_output(final, overwrite, broken)
@@ -92,9 +94,10 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
             elif m is not None:
                 delays[t.index] = build.learn_delay(t, m.clone(), ref.data)
     if all(m is None for m in matchers):
-        codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
+        codec_list = ", ".join(f"{kind_name(t.kind)} '{t.fourcc}'" for t in profile.tracks)
         reasons = "; ".join(dict.fromkeys(skipped.values()))
-        raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
+        raise UnsupportedCodecError(_("mp4fix cannot rebuild any track of this reference ({codecs}): {reasons}",
+                                      codecs=codec_list, reasons=reasons))
     p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
     if check_fit:
         _check_fit(p)
@@ -131,9 +134,9 @@ def _check_fit(p: RepairPlan) -> None:
                 return  # ffmpeg unavailable: the full repair's own check will say so
     if verdict.decode_errors > 0 and _reference_decodes_cleanly(p.reference):
         raise MismatchError(
-            f"The reference {p.reference.name} does not match {p.broken.name}: with its settings the recording "
-            "cannot be decoded (the video or audio settings differ). Use a reference recorded with the same "
-            "device and settings.", detail=verdict.log)
+            i18n._("The reference {reference} does not match {broken}: with its settings the recording cannot "
+                   "be decoded (the video or audio settings differ). Use a reference recorded with the same "
+                   "device and settings.", reference=p.reference.name, broken=p.broken.name), detail=verdict.log)
 
 
 def _reference_decodes_cleanly(reference: Path) -> bool:
@@ -152,7 +155,7 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
     diag = p.diagnosis
     found = [ts for ts in result.tracks if ts.matcher is not None and ts.sizes]
     if not found:
-        raise NothingRecoveredError(f"No complete audio or video sample was found in {p.broken.name}.")
+        raise NothingRecoveredError(_("No complete audio or video sample was found in {name}.", name=p.broken.name))
     mdat = _mdat_ref(diag)
     layout = plan_layout(mf, mdat.offset, mdat.header_size, result.end,
                          None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
@@ -170,10 +173,12 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
 
 
 def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:
-    codecs_ = ", ".join(f"{t.kind} '{t.fourcc}'" for t, m in zip(p.profile.tracks, p.matchers) if m is not None)
+    codecs_ = ", ".join(f"{kind_name(t.kind)} '{t.fourcc}'" for t, m in zip(p.profile.tracks, p.matchers)
+                        if m is not None)
     return MismatchError(
-        f"The reference {p.reference.name} does not match {p.broken.name}: its tracks ({codecs_}) cannot be "
-        "found in the broken file's data. Use a reference recorded with the same device and settings.",
+        _("The reference {reference} does not match {broken}: its tracks ({codecs}) cannot be found in the "
+          "broken file's data. Use a reference recorded with the same device and settings.",
+          reference=p.reference.name, broken=p.broken.name, codecs=codecs_),
         detail=f"{probe.bytes_used} of {probe.end - probe.start} probed bytes recognised")
 
 
@@ -188,10 +193,10 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
     """
     report_progress = ProgressReporter(progress, cancel)
-    report_progress("diagnose", 0.0, "Reading the broken file")
+    report_progress("diagnose", 0.0, _("Reading the broken file"))
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
              check_fit=check_fit)
-    report_progress("reference", 1.0, "Learned the reference")
+    report_progress("reference", 1.0, _("Learned the reference"))
     report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
@@ -199,19 +204,19 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
             result = p.scanned
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
-                              progress=lambda f: report_progress("scan", f, "Finding audio and video samples"))
+                              progress=lambda f: report_progress("scan", f, _("Finding audio and video samples")))
             result = scanner.run(diag.mdat_start, diag.mdat_end)
-        report_progress("scan", 1.0, "Found the samples")
+        report_progress("scan", 1.0, _("Found the samples"))
         if check_fit:
             if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
                 raise _mismatch(p, result)
             _check_timing(p, result)
-        report_progress("build", 0.0, "Building the index")
+        report_progress("build", 0.0, _("Building the index"))
         layout, moov, built = _assemble(mf, p, result)
         report_progress("build", 1.0)
-        report_progress("write", 0.0, f"Writing {p.output.name}")
+        report_progress("write", 0.0, _("Writing {name}", name=p.output.name))
         write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
-                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
+                   progress=lambda f: report_progress("write", f, _("Writing {name}", name=p.output.name)),
                    cancelled=lambda: cancel is not None and cancel.cancelled)
         report.output = str(p.output)
         report.mdat_bytes = diag.recoverable_bytes
@@ -223,27 +228,31 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         t = ts.track
         if ts.matcher is None:
             report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
-                                             note=p.skipped.get(t.index, "not supported")))
+                                             note=p.skipped.get(t.index, _("not supported"))))
             continue
         tt = next((b for b in built if b.track is t), None)
         if tt is None:
             report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
-                                             note="no sample of this track was found"))
+                                             note=_("no sample of this track was found")))
             continue
         note = ""
         if t.kind not in ("video", "audio") and len(np.unique(t.durations)) > 1:
-            note = ("sample times are approximate: this track's timing is not in its data, so each sample "
-                    "got the reference's most common duration")
-            report.warnings.append(f"Track {t.track_id} ({t.kind} '{t.fourcc}'): {note}.")
+            note = _("sample times are approximate: this track's timing is not in its data, so each sample got "
+                     "the reference's most common duration")
+            report.warnings.append(_("Track {id} ({kind} '{fourcc}'): {note}.", id=t.track_id,
+                                     kind=kind_name(t.kind), fourcc=t.fourcc, note=note))
         report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
                                          tt.media_duration / t.timescale, int(tt.sizes.sum()),
                                          keyframes=int(tt.keyframes.sum()), note=note))
     if result.bytes_skipped:
-        report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
-                               "no track that could be rebuilt and were left out of the index.")
+        report.warnings.append(ngettext("{size} bytes in {n} place belonged to no track that could be rebuilt "
+                                        "and were left out of the index.",
+                                        "{size} bytes in {n} places belonged to no track that could be rebuilt "
+                                        "and were left out of the index.", len(result.skipped),
+                                        size=result.bytes_skipped, n=len(result.skipped)))
     if verify:
         report.verify = _verify(p.output, report_progress, cancel)
-    report_progress("verify", 1.0, "Done")
+    report_progress("verify", 1.0, _("Done"))
     return report
 
 
@@ -264,15 +273,15 @@ def _mdat_ref(diag: Diagnosis):
 def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None) -> VerifyResult:
     from mp4fix import fftools
 
-    report_progress("verify", 0.0, "Checking the result with ffmpeg")
+    report_progress("verify", 0.0, _("Checking the result with ffmpeg"))
     try:
-        return fftools.decode_check(path, progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"),
+        return fftools.decode_check(path, progress=lambda f: report_progress("verify", f, _("Checking with ffmpeg")),
                                     cancel=cancel)
     except Mp4fixError as exc:
         if exc.exit_code == 130:
             path.unlink(missing_ok=True)  # cancelled at the last step: leave nothing half-done behind
             raise
-        return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}")
+        return VerifyResult(ok=False, decode_errors=0, duration=None, log=_("not verified: {reason}", reason=exc))
 
 
 def _check_timing(p: RepairPlan, result: ScanResult) -> None:
@@ -302,10 +311,11 @@ def _check_timing(p: RepairPlan, result: ScanResult) -> None:
         if abs(broken_slope / ref_slope - 1.0) > tolerance:
             rate = a.track.sample_rate or a.track.timescale
             raise MismatchError(
-                f"The reference {p.reference.name} does not match {p.broken.name}: its audio "
-                f"({a.track.fourcc}, {rate} Hz) runs {abs(broken_slope / ref_slope - 1) * 100:.0f}% off the "
-                "video clock in the broken file, so the recording used other audio settings. Use a reference "
-                "recorded with the same device and settings.")
+                i18n._("The reference {reference} does not match {broken}: its audio ({fourcc}, {rate} Hz) runs "
+                       "{percent:.0f}% off the video clock in the broken file, so the recording used other audio "
+                       "settings. Use a reference recorded with the same device and settings.",
+                       reference=p.reference.name, broken=p.broken.name, fourcc=a.track.fourcc, rate=rate,
+                       percent=abs(broken_slope / ref_slope - 1) * 100))
 
 
 def _clock_ratio(v_off, nv: int, vt, a_off, at, a_counts=None) -> tuple[float | None, float]:

@@ -224,7 +224,7 @@ class DetailsPanel(QFrame):
             self.thumb_first.setVisible(has_first)
             self.thumb_last.setVisible(has_last)
             self.thumbs.setVisible(has_first or has_last)
-            log = "\n".join(report.warnings)  # the engine's own words (English), for the curious
+            log = "\n".join(report.warnings)  # the engine's own words, for the curious
             if report.verify is not None and report.verify.log:
                 log = (log + "\n\n" if log else "") + report.verify.log
         else:
