@@ -757,7 +757,7 @@ def test_japanese_chosen_in_settings_speaks_japanese_in_the_window_and_the_engin
     from PySide6.QtWidgets import QDialogButtonBox
 
     from mp4fix import i18n
-    from mp4fix.gui.app import apply_language
+    from mp4fix.gui.app import apply_language, pick_language
     from mp4fix.gui.settings_dialog import SettingsDialog
 
     empty = tmp_path / "empty.mp4"
@@ -772,7 +772,9 @@ def test_japanese_chosen_in_settings_speaks_japanese_in_the_window_and_the_engin
         def choose_japanese():
             dialog = next(w for w in QApplication.topLevelWidgets()
                           if isinstance(w, SettingsDialog) and w.isVisible())
-            assert [dialog.language.itemText(i) for i in range(1, dialog.language.count())] == ["English", "日本語"]
+            system = i18n.LANGUAGE_NAMES[pick_language()]
+            assert [dialog.language.itemText(i) for i in range(dialog.language.count())] == [
+                f"Same as the system ({system})", "English", "日本語"]
             dialog.language.setCurrentIndex(dialog.language.findData("ja"))
             qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
 

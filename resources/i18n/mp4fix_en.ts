@@ -1,9 +1,10 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="en_US">
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="610" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="619"/>
         <source>and %n more</source>
         <translation>
             <numerusform>and %n more</numerusform>
@@ -11,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="611" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="620"/>
         <source>The reference %1 may not fit %n file(s): %2.</source>
         <translation>
             <numerusform>The reference %1 may not fit one file: %2.</numerusform>
@@ -19,7 +20,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="804" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="816"/>
         <source>Repair %n file(s)</source>
         <translation>
             <numerusform>Repair %n file</numerusform>
@@ -27,7 +28,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="832" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="844"/>
         <source>Checking %n file(s)…</source>
         <translation>
             <numerusform>Checking %n file…</numerusform>
@@ -35,7 +36,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="839" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="851"/>
         <source>%n repaired</source>
         <translation>
             <numerusform>%n repaired</numerusform>
@@ -43,7 +44,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="841" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="853"/>
         <source>%n repaired with gaps</source>
         <translation>
             <numerusform>%n repaired with gaps</numerusform>
@@ -51,7 +52,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="843" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="855"/>
         <source>%n failed</source>
         <translation>
             <numerusform>%n failed</numerusform>
@@ -59,7 +60,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="846" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="858"/>
         <source>%n file(s) ready</source>
         <translation>
             <numerusform>%n file ready</numerusform>
@@ -67,7 +68,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../src/mp4fix/gui/main_window.py" line="876" />
+        <location filename="../../src/mp4fix/gui/main_window.py" line="888"/>
         <source>%n file(s) are still being repaired. If you close now, the repair stops and nothing half-finished is left behind; the originals stay as they are.</source>
         <translation>
             <numerusform>%n file is still being repaired. If you close now, the repair stops and nothing half-finished is left behind; the original stays as it is.</numerusform>

@@ -77,7 +77,10 @@ class SettingsDialog(QDialog):
         self.theme.addItem(self.tr("Dark"), THEME_DARK)
 
         self.language = QComboBox()
-        self.language.addItem(self.tr("Same as the system"), LANGUAGE_SYSTEM)
+        from mp4fix.gui.app import pick_language  # noqa: PLC0415 - the app module imports the window's modules
+
+        self.language.addItem(self.tr("Same as the system (%1)").replace("%1", LANGUAGE_NAMES[pick_language()]),
+                              LANGUAGE_SYSTEM)
         for code in LANGUAGES:  # each language in its own words, so it can be found whatever the UI says
             self.language.addItem(LANGUAGE_NAMES[code], code)
         self.language.setAccessibleName(self.tr("Language"))
