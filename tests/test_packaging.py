@@ -402,11 +402,12 @@ def _cached_build(kind: str, key: str, make, keep: int = 2) -> Path:
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    """An environment without this checkout, other Pythons or ffmpeg settings; PATH holds only the system's
-    folders (which may have an ffmpeg: ``_hide_system_ffmpeg`` hides it)."""
+    """An environment without this checkout, other Pythons or ffmpeg settings, in English; PATH holds only the
+    system's folders (which may have an ffmpeg: ``_hide_system_ffmpeg`` hides it)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "MP4FIX_FFMPEG", "IMAGEIO_FFMPEG_EXE",
-                        "MP4FIX_PREFER_SYSTEM_FFMPEG", "PYTHONSTARTUP")}
+                        "MP4FIX_PREFER_SYSTEM_FFMPEG", "PYTHONSTARTUP", "LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = "C.UTF-8"  # the checks read English output, whatever this machine's language
     if IS_WIN:
         system_root = os.environ.get("SystemRoot", r"C:\Windows")
         env["PATH"] = os.pathsep.join([system_root + r"\System32", system_root])
