@@ -13,18 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mp4fix import build, codecs
+from mp4fix import build, codecs, fit
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
     InputError,
-    MismatchError,
     Mp4fixError,
     NotBrokenError,
     NothingRecoveredError,
     UnsupportedCodecError,
 )
-from mp4fix import i18n  # i18n._ where a function uses _ as a name
 from mp4fix.i18n import _, kind_name, ngettext
 from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
@@ -35,8 +33,6 @@ from mp4fix.source import MediaFile
 from mp4fix.write import check_output, plan_layout, write_file
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
-
-FIT_PROBE_BYTES = 4 << 20  # how much of the broken file ``plan`` reads to check that the reference fits
 
 
 def default_output_path(broken: str | Path, out_dir: str | Path | None = None,
@@ -65,7 +61,7 @@ class RepairPlan:
 
 def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
          out_dir: str | Path | None = None, overwrite: bool = False, pattern: str = "{stem}_fixed",
-         check_fit: bool = True) -> RepairPlan:
+         check_fit: bool = True, cancel: CancelToken | None = None) -> RepairPlan:
     """Check that ``broken`` can be repaired with ``reference`` without writing anything.
 
     Raises ``InputError`` (bad broken file or reference), ``NotBrokenError``, ``UnsupportedCodecError``,
@@ -100,54 +96,23 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
                                       codecs=codec_list, reasons=reasons))
     p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
     if check_fit:
-        _check_fit(p)
+        _check_fit(p, cancel)
     return p
 
 
-def _check_fit(p: RepairPlan) -> None:
-    """Scan the start of the broken file and decode it with the reference's settings.
-
-    Parsing alone cannot see every mismatch (an H.264 reference in 4:4:4 parses a 4:2:0 stream's slice
-    headers fine but cannot decode it), so the first megabytes are assembled into a small trial file in a
-    temporary folder and decoded by ffmpeg; errors there mean the reference does not describe this file.
-    """
-    import tempfile
-
-    from mp4fix import fftools
-
+def _check_fit(p: RepairPlan, cancel: CancelToken | None = None) -> None:
+    """The reference fits the broken file, on the evidence of windows spread over its media data (``fit``)."""
     diag = p.diagnosis
+    cancelled = (lambda: cancel.cancelled) if cancel is not None else None
     with MediaFile(p.broken) as mf:
-        start = diag.mdat_start
-        end = min(diag.mdat_end, start + FIT_PROBE_BYTES)
-        probe = Scanner(mf.data, mf.arr, p.profile, _fresh(p)).run(start, end)
-        if probe.bytes_used == 0 or probe.bytes_used < 0.5 * (end - start - probe.tail):
-            raise _mismatch(p, probe)
-        if end == diag.mdat_end:
-            p.scanned = probe  # a short recording: the full scan is already done
-        with tempfile.TemporaryDirectory(prefix="mp4fix-trial-") as tmp:
-            trial = Path(tmp) / ("trial" + p.broken.suffix)
-            layout, moov, _ = _assemble(mf, p, probe)
-            write_file(mf, layout, moov, trial, overwrite=True)
-            try:
-                verdict = fftools.decode_check(trial, timeout=120)
-            except Mp4fixError:
-                return  # ffmpeg unavailable: the full repair's own check will say so
-    if verdict.decode_errors > 0 and _reference_decodes_cleanly(p.reference):
-        raise MismatchError(
-            i18n._("The reference {reference} does not match {broken}: with its settings the recording cannot "
-                   "be decoded (the video or audio settings differ). Use a reference recorded with the same "
-                   "device and settings.", reference=p.reference.name, broken=p.broken.name), detail=verdict.log)
-
-
-def _reference_decodes_cleanly(reference: Path) -> bool:
-    """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
-    rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
-    from mp4fix import fftools
-
-    try:
-        return fftools.decode_check(reference, timeout=300).decode_errors == 0
-    except Mp4fixError:
-        return True
+        found = fit.scan_windows(mf, p.profile, lambda: _fresh(p), diag.mdat_start, diag.mdat_end, cancelled)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if len(found) == 1 and (found[0].start, found[0].end) == (diag.mdat_start, diag.mdat_end):
+            p.scanned = found[0].result  # a short recording: the full scan is already done
+        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.delays, cancelled)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
 
 
 def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
@@ -172,16 +137,6 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
     return [m.clone() if m is not None else None for m in p.matchers]
 
 
-def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:
-    codecs_ = ", ".join(f"{kind_name(t.kind)} '{t.fourcc}'" for t, m in zip(p.profile.tracks, p.matchers)
-                        if m is not None)
-    return MismatchError(
-        _("The reference {reference} does not match {broken}: its tracks ({codecs}) cannot be found in the "
-          "broken file's data. Use a reference recorded with the same device and settings.",
-          reference=p.reference.name, broken=p.broken.name, codecs=codecs_),
-        detail=f"{probe.bytes_used} of {probe.end - probe.start} probed bytes recognised")
-
-
 def repair(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
@@ -195,7 +150,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     report_progress = ProgressReporter(progress, cancel)
     report_progress("diagnose", 0.0, _("Reading the broken file"))
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
-             check_fit=check_fit)
+             check_fit=check_fit, cancel=cancel)
     report_progress("reference", 1.0, _("Learned the reference"))
     report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
     with MediaFile(p.broken) as mf:
@@ -204,13 +159,23 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
             result = p.scanned
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
-                              progress=lambda f: report_progress("scan", f, _("Finding audio and video samples")))
+                              progress=lambda f: report_progress("scan", f, _("Finding audio and video samples")),
+                              cancelled=(lambda: cancel.cancelled) if cancel is not None else None)
             result = scanner.run(diag.mdat_start, diag.mdat_end)
         report_progress("scan", 1.0, _("Found the samples"))
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if result.bytes_used == 0:
+            if not mf.arr[diag.mdat_start:diag.mdat_end].any():
+                raise NothingRecoveredError(_("{name} holds no recording: its media data is all zeros.",
+                                              name=p.broken.name))
+            if result.tail == result.end - result.start:
+                raise NothingRecoveredError(
+                    _("No complete audio or video sample was found in {name}: the recording stopped inside its "
+                      "first frame.", name=p.broken.name))
+            raise fit.nothing_like_reference(p.broken, p.reference, p.profile, p.matchers)
         if check_fit:
-            if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
-                raise _mismatch(p, result)
-            _check_timing(p, result)
+            fit.check_clock(p.profile, result, p.broken, p.reference)
         report_progress("build", 0.0, _("Building the index"))
         layout, moov, built = _assemble(mf, p, result)
         report_progress("build", 1.0)
@@ -282,70 +247,3 @@ def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken |
             path.unlink(missing_ok=True)  # cancelled at the last step: leave nothing half-done behind
             raise
         return VerifyResult(ok=False, decode_errors=0, duration=None, log=_("not verified: {reason}", reason=exc))
-
-
-def _check_timing(p: RepairPlan, result: ScanResult) -> None:
-    """Refuse a reference whose audio clock does not fit the broken file (e.g. 48 kHz vs 44.1 kHz AAC).
-
-    Audio frames carry no sample rate, so parsing alone cannot tell. The recorder interleaves audio and video
-    by time, so in the broken file the audio time at each byte offset must advance like the video time at
-    that offset, as it does in the reference. A clock that runs several percent off means other settings.
-    """
-    scans = [ts for ts in result.tracks if ts.matcher is not None and len(ts.sizes) > 1]
-    videos = [ts for ts in scans if ts.track.kind == "video"]
-    if not videos:
-        return
-    v = max(videos, key=lambda ts: len(ts.sizes))
-    for a in scans:
-        if a.track.kind != "audio":
-            continue
-        broken_slope, span = _clock_ratio(np.asarray(v.offsets), len(v.sizes), v.track,
-                                          np.asarray(a.offsets), a.track, np.asarray(a.counts))
-        ref_v = p.profile.tracks[v.track.index]
-        ref_a = p.profile.tracks[a.track.index]
-        ref_slope, _ = _clock_ratio(ref_v.offsets, len(ref_v.sizes), ref_v, ref_a.offsets, ref_a)
-        if broken_slope is None or ref_slope is None or span < 4.0:
-            continue
-        chunk = _max_chunk_seconds(p.profile)
-        tolerance = 0.03 + 2.0 * chunk / span
-        if abs(broken_slope / ref_slope - 1.0) > tolerance:
-            rate = a.track.sample_rate or a.track.timescale
-            raise MismatchError(
-                i18n._("The reference {reference} does not match {broken}: its audio ({fourcc}, {rate} Hz) runs "
-                       "{percent:.0f}% off the video clock in the broken file, so the recording used other audio "
-                       "settings. Use a reference recorded with the same device and settings.",
-                       reference=p.reference.name, broken=p.broken.name, fourcc=a.track.fourcc, rate=rate,
-                       percent=abs(broken_slope / ref_slope - 1) * 100))
-
-
-def _clock_ratio(v_off, nv: int, vt, a_off, at, a_counts=None) -> tuple[float | None, float]:
-    """Slope of audio time against video time at the same byte offsets, and the seconds it spans.
-
-    ``a_counts`` gives how many table samples each audio offset starts (PCM chunks hold many).
-    """
-    if nv < 2 or len(a_off) < 2:
-        return None, 0.0
-    v_time = np.arange(nv) * (vt.sample_duration / vt.timescale)
-    counts = np.ones(len(a_off), dtype=np.int64) if a_counts is None else np.asarray(a_counts)
-    a_time = (np.cumsum(counts) - counts) * (at.sample_duration / at.timescale)
-    v_off = np.asarray(v_off[:nv], dtype=np.float64)
-    a_off = np.asarray(a_off, dtype=np.float64)
-    inside = (a_off >= v_off[0]) & (a_off <= v_off[-1])
-    if inside.sum() < 2:
-        return None, 0.0
-    order = np.argsort(v_off)
-    at_v = np.interp(a_off[inside], v_off[order], v_time[order])
-    span = float(at_v.max() - at_v.min())
-    if span <= 0:
-        return None, 0.0
-    slope = float(np.polyfit(at_v, a_time[inside], 1)[0])
-    return slope, span
-
-
-def _max_chunk_seconds(profile: Profile) -> float:
-    longest = 0.0
-    for ti, n in profile.layout:
-        t = profile.tracks[ti]
-        if t.timescale:
-            longest = max(longest, n * t.sample_duration / t.timescale)
-    return longest

@@ -51,6 +51,11 @@ class TrackScan:
     def bytes(self) -> int:
         return sum(self.sizes)
 
+    def tail_from(self, k: int) -> "TrackScan":
+        """The same track's samples from the ``k``-th on."""
+        return TrackScan(self.track, self.matcher, self.offsets[k:], self.sizes[k:], self.keyframes[k:],
+                         self.counts[k:], self.matches[k:] if self.matches else [])
+
 
 @dataclass
 class ScanResult:
@@ -60,6 +65,7 @@ class ScanResult:
     skipped: list[tuple[int, int]] = field(default_factory=list)  # [start, end) ranges no track claimed
     padding: list[tuple[int, int]] = field(default_factory=list)  # free/skip boxes and zero runs between samples
     tail: int = 0  # bytes at the cut that hold an incomplete sample
+    cut_sample: bool = False  # the tail is known to begin a sample of a self-delimiting track (not a guess)
 
     @property
     def bytes_skipped(self) -> int:
@@ -78,8 +84,9 @@ class Scanner:
     """One pass over ``data[start:end)`` with one matcher per track (None for tracks that cannot be parsed)."""
 
     def __init__(self, data, arr: np.ndarray, profile: Profile, matchers: list[Matcher | None],
-                 progress: Callable[[float], None] | None = None):
+                 progress: Callable[[float], None] | None = None, cancelled: Callable[[], bool] | None = None):
         self.data = data
+        self.cancelled = cancelled  # polled as the walk goes; True stops it (the caller raises)
         self.arr = arr
         self.profile = profile
         self.matchers = matchers
@@ -393,8 +400,11 @@ class Scanner:
         run = 0
         next_report = start
         while pos < end:
-            if pos >= next_report and self.progress is not None:
-                self.progress((pos - start) / max(end - start, 1))
+            if pos >= next_report:
+                if self.progress is not None:
+                    self.progress((pos - start) / max(end - start, 1))
+                if self.cancelled is not None and self.cancelled():
+                    break
                 next_report = pos + (1 << 20)
             choice = self._choose(pos, last, run)
             if choice is None:
@@ -403,6 +413,12 @@ class Scanner:
                     result.padding.append((pos, pos + size))
                     pos += size
                     continue
+                if self._end - pos <= self._cut_reach and self._cut_start_at(pos):
+                    # a sample that begins here runs past the end: every byte left is its beginning (before,
+                    # resynchronising in it found audio frames in video bytes)
+                    result.tail = end - pos
+                    result.cut_sample = True
+                    break
                 nxt = self._resync(pos + 1)
                 if nxt is None:
                     # the cut leaves at most one incomplete sample per track; more than a few of the largest
@@ -499,6 +515,8 @@ class Scanner:
                     self._cache.clear()
             if self.progress is not None:
                 self.progress((stop - self._start) / max(self._end - self._start, 1))
+            if self.cancelled is not None and self.cancelled():
+                return None
             pos = stop
         return None
 
