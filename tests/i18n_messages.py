@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import string
 import sys
 from pathlib import Path
@@ -44,6 +45,16 @@ def source_files() -> list[Path]:
                   if "gui" not in p.relative_to(PACKAGE).parts or p.name in QT_FREE_GUI_MODULES)
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, mtime: float) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def parse(path: Path) -> ast.Module:
+    """The module's syntax tree (parsed once per version of the file)."""
+    return _parsed(path, path.stat().st_mtime)
+
+
 def _marker(call: ast.Call) -> str | None:
     f = call.func
     name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
@@ -67,7 +78,7 @@ def templates() -> dict:
     """``{msgid: [where, ...], (singular, plural): [where, ...]}`` of every marked template."""
     found: dict = {}
     for path in source_files():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or _marker(node) is None or not node.args:
                 continue
@@ -85,7 +96,7 @@ def non_literal_templates() -> list[str]:
     """``_()`` calls whose template is computed: no catalogue can hold it."""
     bad = []
     for path in source_files():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path)
         constants = _n_constants(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _marker(node) and node.args:
@@ -111,7 +122,7 @@ def untranslated_errors() -> list[str]:
     """Errors a person sees, made with a sentence that is not a template (a plain or f-string)."""
     bad = []
     for path in source_files():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PUBLIC_ERRORS:
                 msg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "message"),
@@ -162,7 +173,7 @@ def shadowed_calls() -> list[str]:
                 visit(child, stack, path)
 
     for path in source_files():
-        visit(ast.parse(path.read_text(encoding="utf-8")), [], path)
+        visit(parse(path), [], path)
     return bad
 
 
