@@ -7,7 +7,8 @@
 Makes small recordings with the bundled ffmpeg in a temporary folder (named like a camera's files), cuts
 them so their index is missing, and photographs the window at its default size (1080x720) in its main
 states, in English and in Japanese: empty, a folder checked (a reference offered), a batch running, the
-results, and a reference from another camera that could not be used; plus the results in the dark palette.
+results, and a reference from another camera (the warning, before anything starts); plus the results in
+the dark palette.
 """
 
 from __future__ import annotations
@@ -140,9 +141,8 @@ def take(app, settings, lang: str, media: dict, tmp: Path) -> list:
     w.table.selectRow(w.model.row_of(first.id))
     shoot(app, w, f"results{suffix}.png")
 
-    # 3. a reference from another camera: the warning, "Repair anyway", what failed and why
+    # 3. a reference from another camera: the warning and the engine's reason, before anything is started
     w2 = create_window(app, ["mp4fix-gui"], settings)
-    w2.ask = lambda *a, **k: True  # "Repair anyway" in the warning
     desk = tmp / f"desktop-{lang}"
     desk.mkdir()
     shutil.copy2(media["GX010043.MP4"], desk / "birthday.mp4")
@@ -150,9 +150,7 @@ def take(app, settings, lang: str, media: dict, tmp: Path) -> list:
     w2.add_paths([desk / "birthday.mp4"])
     w2.set_reference(media["IMG_2231.MOV"])
     wait(app, lambda: w2.reference_info is not None and w2.manager.probes_pending() == 0
-         and all(it.status is not Status.CHECKING for it in w2.model.items()))
-    w2.start_repair()
-    wait(app, lambda: not w2.manager.busy())
+         and all(it.status is not Status.CHECKING for it in w2.model.items()) and w2.reference_slot.fit.isVisible())
     w2.table.selectRow(0)
     w2.details.details.toggle.setChecked(True)
     shoot(app, w2, f"error{suffix}.png")
