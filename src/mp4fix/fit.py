@@ -31,6 +31,8 @@ import numpy as np
 from mp4fix import build, timeline, verify
 from mp4fix.codecs.base import Matcher
 from mp4fix.errors import MismatchError, Mp4fixError, NothingRecoveredError
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _, kind_name
 from mp4fix.profile import Profile
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
@@ -102,11 +104,11 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
     if not evidence:
         if any(w.result.cut_sample for w in windows_):
             raise NothingRecoveredError(
-                f"No complete audio or video sample was found in {broken.name}: the recording stopped inside "
-                "its first frame.")
+                _("No complete audio or video sample was found in {name}: the recording stopped inside its "
+                  "first frame.", name=broken.name))
         raise NothingRecoveredError(
-            f"{broken.name} holds no recording: its media data is all zeros (space the recorder reserved but "
-            "never wrote).")
+            _("{name} holds no recording: its media data is all zeros (space the recorder reserved but never "
+              "wrote).", name=broken.name))
     known = [w for w in evidence if w.recognised >= RECOGNISED]
     if not known:
         raise nothing_like_reference(broken, reference, profile, matchers,
@@ -129,18 +131,20 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
     failed = [v for bad, v in verdicts if bad]
     if verdicts and 2 * len(failed) > len(verdicts) and reference_decodes_cleanly(reference):
         raise MismatchError(
-            f"The reference {reference.name} does not match {broken.name}: with its settings the recording "
-            "cannot be decoded (the video or audio settings differ). Use a reference recorded with the same "
-            "device and settings.", detail=failed[0].log)
+            _("The reference {reference} does not match {broken}: with its settings the recording cannot be "
+              "decoded (the video or audio settings differ). Use a reference recorded with the same device and "
+              "settings.", reference=reference.name, broken=broken.name), detail=failed[0].log)
 
 
 def nothing_like_reference(broken: Path, reference: Path, profile: Profile, matchers: list[Matcher | None],
                            detail: str = "") -> MismatchError:
-    kinds = ", ".join(f"{t.kind} '{t.fourcc}'" for t, m in zip(profile.tracks, matchers) if m is not None)
+    kinds = ", ".join(f"{kind_name(t.kind)} '{t.fourcc}'" for t, m in zip(profile.tracks, matchers)
+                      if m is not None)
     return MismatchError(
-        f"No audio or video like the reference's ({kinds}) was found in {broken.name}: the reference "
-        f"{reference.name} does not match it (another device or other settings), or it holds no recording "
-        "(overwritten or encrypted data). Use a reference recorded with the same device and settings.",
+        _("No audio or video like the reference's ({kinds}) was found in {broken}: the reference {reference} "
+          "does not match it (another device or other settings), or it holds no recording (overwritten or "
+          "encrypted data). Use a reference recorded with the same device and settings.", kinds=kinds,
+          broken=broken.name, reference=reference.name),
         detail=detail)
 
 
@@ -212,10 +216,11 @@ def check_clock(profile: Profile, result: ScanResult, broken: Path, reference: P
         if abs(broken_slope / ref_slope - 1.0) > tolerance:
             rate = a.track.sample_rate or a.track.timescale
             raise MismatchError(
-                f"The reference {reference.name} does not match {broken.name}: its audio "
-                f"({a.track.fourcc}, {rate} Hz) runs {abs(broken_slope / ref_slope - 1) * 100:.0f}% off the "
-                "video clock in the broken file, so the recording used other audio settings. Use a reference "
-                "recorded with the same device and settings.")
+                i18n._("The reference {reference} does not match {broken}: its audio ({fourcc}, {rate} Hz) runs "
+                       "{percent:.0f}% off the video clock in the broken file, so the recording used other audio "
+                       "settings. Use a reference recorded with the same device and settings.",
+                       reference=reference.name, broken=broken.name, fourcc=a.track.fourcc, rate=rate,
+                       percent=abs(broken_slope / ref_slope - 1) * 100))
 
 
 def _constant_rate(track) -> bool:

@@ -9,6 +9,8 @@ import numpy as np
 from mp4fix import boxes
 from mp4fix.boxes import Node
 from mp4fix.errors import BoxError, InputError, ReferenceError_
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _
 from mp4fix.profile import Profile, TrackProfile
 from mp4fix.source import MediaFile
 
@@ -84,17 +86,18 @@ def learn_profile(path) -> Profile:
     with MediaFile(path, role="reference") as mf:
         refs = top_level(mf.data, mf.size)
         if not refs:
-            raise InputError(f"The reference file {mf.path.name} is not an MP4 or MOV file.")
+            raise InputError(_("The reference file {name} is not an MP4 or MOV file.", name=mf.path.name))
         moov = next((r for r in refs if r.type == "moov"), None)
         if moov is None or moov.truncated:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is itself broken (it has no complete index); "
-                "choose a recording from the same camera that plays.")
+                _("The reference file {name} is itself broken (it has no complete index); "
+                  "choose a recording from the same camera that plays.", name=mf.path.name))
         try:
             return _learn(mf, refs, moov)
         except BoxError as exc:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is damaged and cannot be read ({exc}).") from None
+                _("The reference file {name} is damaged and cannot be read ({reason}).", name=mf.path.name,
+                  reason=exc)) from None
 
 
 def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> Profile:
@@ -111,18 +114,18 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> P
     for i, trak in enumerate(moov.find_all("trak")):
         tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]", mf.size))
     if not tracks:
-        raise ReferenceError_(f"The reference file {mf.path.name} has no tracks.")
+        raise ReferenceError_(i18n._("The reference file {name} has no tracks.", name=mf.path.name))
     if all(len(t.sizes) == 0 for t in tracks):
         if moov.find("mvex") is not None:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is a fragmented MP4, which mp4fix cannot learn from yet; "
-                "choose a regular recording.")
-        raise ReferenceError_(f"The reference file {mf.path.name} holds no samples.")
+                i18n._("The reference file {name} is a fragmented MP4, which mp4fix cannot learn from yet; "
+                       "choose a regular recording.", name=mf.path.name))
+        raise ReferenceError_(i18n._("The reference file {name} holds no samples.", name=mf.path.name))
     for t in tracks:
         if len(t.sizes) and int((t.offsets + t.sizes).max()) > mf.size:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is itself cut short (its index points past its end); "
-                "choose a recording that plays to the end.")
+                i18n._("The reference file {name} is itself cut short (its index points past its end); "
+                       "choose a recording that plays to the end.", name=mf.path.name))
     layout = []
     for t in tracks:
         starts = np.concatenate([[0], np.cumsum(t.chunk_sizes)[:-1]]).astype(np.int64)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mp4fix.i18n import _, ngettext
 from mp4fix.profile import Profile, TrackProfile
 from mp4fix.scan import ScanResult, TrackScan
 
@@ -260,7 +261,7 @@ def _robust_chain(obs: np.ndarray, w_obs: np.ndarray, step: np.ndarray, w_step: 
         s[after] = obs[seen[-1]] + cum[after] - cum[seen[-1]]
     else:
         s = cum + obs[0]
-    for _ in range(rounds):
+    for _round in range(rounds):
         r_obs = (s - obs) * np.sqrt(w_obs)
         r_step = (np.diff(s) - step) * np.sqrt(w_step)
         wo = w_obs / (1.0 + (r_obs / k) ** 2)
@@ -294,9 +295,9 @@ def rebuild(result: ScanResult, model: TimingModel) -> dict[int, TrackTimes]:
         if ti == clock or rh.lead is None or ck is None or t.kind == "audio" or rh.nominal <= 0:
             out[ti] = _counted(ts, rh, rows, order)
             if not rh.constant and t.kind == "video":
-                out[ti].notes.append("variable frame rate and no audio to rebuild it from")
+                out[ti].notes.append(_("variable frame rate and no audio to rebuild it from"))
             elif not rh.constant:
-                out[ti].notes.append("its timing is not in its data and no audio dates it")
+                out[ti].notes.append(_("its timing is not in its data and no audio dates it"))
             continue
         out[ti] = _fitted(ts, rh, ck, result.skipped, order)
     return out
@@ -377,10 +378,11 @@ def _fitted(ts: TrackScan, rh: Rhythm, ck: tuple[np.ndarray, np.ndarray, float],
             times.ctts = _ctts(ts, grid, rh, order, n)
             times.lost = int(k_chunk[-1])
             if times.lost:
-                times.notes.append(f"{times.lost} frame(s) lost with damaged data were counted; later frames "
-                                   "keep their times")
+                times.notes.append(ngettext("{n} frame lost with damaged data was counted; later frames keep "
+                                            "their times", "{n} frames lost with damaged data were counted; later "
+                                            "frames keep their times", times.lost, n=times.lost))
             return times
-        times.notes.append("the frame rate varied from the reference's constant rate")
+        times.notes.append(_("the frame rate varied from the reference's constant rate"))
     # variable rate: chunk starts as fitted, frames spread evenly inside each chunk; chunks the clock does not
     # date (at the end) go on at the pace of the last ones it does
     seen = np.flatnonzero(w_obs > 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from mp4fix.errors import CancelledError, OutputError
+from mp4fix.i18n import _
 from mp4fix.source import MediaFile
 
 COPY_BLOCK = 64 << 20
@@ -99,16 +100,16 @@ def temp_path(final: Path) -> Path:
 def check_output(final: Path, overwrite: bool, source: Path) -> None:
     """Fail early, before any work, when the output cannot be written."""
     if final.resolve() == source.resolve():
-        raise OutputError("The output would replace the broken file itself; choose another name.")
+        raise OutputError(_("The output would replace the broken file itself; choose another name."))
     if final.exists() and not overwrite:
-        raise OutputError(f"{final} already exists; use --force to replace it.")
+        raise OutputError(_("{path} already exists; use --force to replace it.", path=final))
     if final.exists() and final.is_dir():
-        raise OutputError(f"{final} is a folder; choose a file name for the output.")
+        raise OutputError(_("{path} is a folder; choose a file name for the output.", path=final))
     folder = final.parent
     if not folder.is_dir():
-        raise OutputError(f"The output folder {folder} does not exist.")
+        raise OutputError(_("The output folder {folder} does not exist.", folder=folder))
     if not os.access(folder, os.W_OK):
-        raise OutputError(f"The output folder {folder} is not writable.")
+        raise OutputError(_("The output folder {folder} is not writable.", folder=folder))
 
 
 def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, overwrite: bool,
@@ -135,7 +136,7 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
                 pos = start
                 while pos < stop:
                     if cancelled is not None and cancelled():
-                        raise CancelledError("The repair was cancelled; nothing was written.")
+                        raise CancelledError(_("The repair was cancelled; nothing was written."))
                     n = _copy(src, out, pos, min(COPY_BLOCK, stop - pos))
                     pos += n
                     done += n
@@ -145,13 +146,14 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
             out.flush()
             os.fsync(out.fileno())
         if final.exists() and not overwrite:  # appeared while we worked
-            raise OutputError(f"{final} already exists; use --force to replace it.")
+            raise OutputError(_("{path} already exists; use --force to replace it.", path=final))
         os.replace(tmp, final)
     except OSError as exc:
         _remove(tmp)
         if exc.errno == 28:
-            raise OutputError(f"The disk is full: {final} could not be written.") from None
-        raise OutputError(f"{final} could not be written ({exc.strerror or exc}).") from None
+            raise OutputError(_("The disk is full: {path} could not be written.", path=final)) from None
+        raise OutputError(_("{path} could not be written ({reason}).", path=final,
+                            reason=exc.strerror or exc)) from None
     except BaseException:
         _remove(tmp)
         raise

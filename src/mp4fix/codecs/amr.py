@@ -23,6 +23,7 @@ import numpy as np
 
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 # bytes per frame including the ToC byte, by frame type; 0 = not allowed in a stored stream
@@ -41,7 +42,7 @@ BLOCK = 1 << 20
 def parse_damr(payload: bytes) -> dict:
     """AMRSpecificBox: vendor, decoder_version, mode_set, mode_change_period, frames_per_sample."""
     if len(payload) < 9:
-        raise MismatchError("The reference's AMR configuration (damr) is truncated.")
+        raise MismatchError(_("The reference's AMR configuration (damr) is truncated."))
     return dict(vendor=bytes(payload[:4]), decoder_version=payload[4],
                 mode_set=int.from_bytes(payload[5:7], "big"), mode_change_period=payload[7],
                 frames_per_sample=payload[8])

@@ -36,6 +36,7 @@ from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
 from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
                                 read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 # --- NAL unit types (H.264 Table 7-1) ------------------------------------------------------------------
@@ -862,11 +863,11 @@ class AvcMatcher(Matcher):
         super().__init__(track)
         payload = track.config.get("avcC")
         if payload is None:
-            raise MismatchError("The reference's H.264 track has no avcC configuration.")
+            raise MismatchError(_("The reference's H.264 track has no avcC configuration."))
         try:
             self.config = parse_avcc(payload)
         except BitstreamError as exc:
-            raise MismatchError("The reference's H.264 configuration (avcC) cannot be read.",
+            raise MismatchError(_("The reference's H.264 configuration (avcC) cannot be read."),
                                 detail=str(exc)) from exc
         self.length_size = self.config.length_size
         self.sps: dict[int, SPS] = {}
@@ -884,9 +885,9 @@ class AvcMatcher(Matcher):
                 continue
             self.pps[p.pps_id] = p
         if not self.config.sps and not self.config.pps and track.fourcc in ("avc1", "avc2"):
-            raise MismatchError("The reference's avcC holds no parameter sets.")
+            raise MismatchError(_("The reference's avcC holds no parameter sets."))
         if (self.config.sps or self.config.pps) and not (self.sps and self.pps):
-            raise MismatchError("The reference's H.264 parameter sets cannot be read.")
+            raise MismatchError(_("The reference's H.264 parameter sets cannot be read."))
         self.layered = any(k in track.config for k in ("mvcC", "svcC", "mvcc", "svcc"))
         self.aux_pictures = bool(self.config.sps_ext)
         #: which samples the reference flags as sync samples (see KEY_RULES); learned by learn_reference

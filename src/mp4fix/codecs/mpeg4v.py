@@ -39,6 +39,7 @@ from mp4fix.bitreader import BitReader
 from mp4fix.codecs.aac import parse_esds
 from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, prefixed_positions, register
 from mp4fix.errors import BitstreamError, MismatchError, UnsupportedCodecError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 VOS_START = 0xB0
@@ -297,7 +298,7 @@ def _esds_vol(track: TrackProfile) -> tuple[int, Vol | None]:
     try:
         oti, dsi = parse_esds(esds)
     except MismatchError:
-        raise MismatchError("The reference's 'mp4v' decoder configuration (esds) cannot be read.") from None
+        raise MismatchError(_("The reference's 'mp4v' decoder configuration (esds) cannot be read.")) from None
     return oti, _first_vol(dsi)
 
 
@@ -346,8 +347,9 @@ class Mpeg4VisualMatcher(Matcher):
                 from mp4fix.codecs.mjpeg import MjpegMatcher
                 return MjpegMatcher(track)
             if oti != OTI_MPEG4_VISUAL:
-                name = OTI_NAMES.get(oti, f"video with object type indication 0x{oti:02X}")
-                raise UnsupportedCodecError(f"The reference's 'mp4v' video is {name}, which mp4fix cannot rebuild yet.")
+                name = OTI_NAMES.get(oti) or _("video with object type indication 0x{oti:02X}", oti=oti)
+                raise UnsupportedCodecError(_("The reference's 'mp4v' video is {name}, which mp4fix cannot rebuild "
+                                              "yet.", name=name))
         return super().__new__(cls)
 
     def __init__(self, track: TrackProfile):

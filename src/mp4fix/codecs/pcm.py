@@ -13,6 +13,7 @@ import numpy as np
 
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 PCM_FOURCCS = ("twos", "sowt", "lpcm", "in24", "in32", "fl32", "fl64", "ipcm", "fpcm", "raw ", "alaw",
@@ -28,7 +29,7 @@ class FixedRuns(Matcher):
     def __init__(self, track: TrackProfile, frame_bytes: int):
         super().__init__(track)
         if frame_bytes <= 0:
-            raise MismatchError(f"The reference's '{track.fourcc}' track has no usable sample size.")
+            raise MismatchError(_("The reference's '{fourcc}' track has no usable sample size.", fourcc=track.fourcc))
         self.stride = frame_bytes
         chunk_samples = track.chunk_sizes[track.chunk_sizes > 0]
         if len(chunk_samples) > 1:
