@@ -273,7 +273,7 @@ class _Display:
         elapsed = time.monotonic() - self.start
         if fraction < 0.02 or elapsed < 2.0:
             return ""
-        return f"  ~{_clock(elapsed * (1 - fraction) / fraction)} left"
+        return "  " + _("~{time} left", time=_clock(elapsed * (1 - fraction) / fraction))
 
     def _draw(self, force: bool) -> None:
         if not self.enabled or not self.active:
@@ -291,8 +291,9 @@ class _Display:
                     f"{p.stage}: {p.message}")
         else:
             parts = [f"{self.names[i][:24]} {p.stage} {p.fraction * 100:.0f}%" for i, p in sorted(self.active.items())]
-            line = (f"[{len(self.done)} of {total} done] " if len(self.active) > 1 else
-                    f"[file {min(self.active, default=len(self.done)) + 1} of {total}] ") + " | ".join(parts)
+            line = (_("[{done} of {total} done] ", done=len(self.done), total=total) if len(self.active) > 1 else
+                    _("[file {n} of {total}] ", n=min(self.active, default=len(self.done)) + 1, total=total)) \
+                + " | ".join(parts)
         line = (line[:width - 16] + self._eta())[:width]
         sys.stderr.write("\r" + line.ljust(width))
         sys.stderr.flush()
@@ -361,7 +362,7 @@ class _SharedCancel:
         if self._event.is_set():
             from mp4fix.errors import CancelledError
 
-            raise CancelledError("The repair was cancelled; nothing was written.")
+            raise CancelledError(_("The repair was cancelled; nothing was written."))
 
 
 def _worker_init(queue, event) -> None:
@@ -384,7 +385,8 @@ def _worker_run(index: int, path: Path, options: dict) -> _Outcome:
     try:
         return _repair_one(index, path, options, progress, _worker_cancel)
     except Exception as exc:  # a bug: one sentence for the parent, like the CLI's own handler
-        return _Outcome(index, None, f"internal error ({type(exc).__name__}: {exc}). Please report it.", EXIT_FAILED)
+        return _Outcome(index, None, _("internal error ({error}). Please report it; --debug shows details.",
+                                       error=f"{type(exc).__name__}: {exc}"), EXIT_FAILED)
 
 
 def _run_parallel(paths: list[Path], options: dict, jobs: int, display: _Display, on_done) -> None:
@@ -425,7 +427,7 @@ def cmd_repair(args) -> int:
         return EXIT_INPUT
     jobs = args.jobs if args.jobs else default_jobs(len(args.broken))
     if jobs < 1:
-        print("mp4fix: --jobs takes a number of files to repair at once (1 or more).", file=sys.stderr)
+        print("mp4fix: " + _("--jobs takes a number of files to repair at once (1 or more)."), file=sys.stderr)
         return EXIT_INPUT
     options = dict(ref=args.ref, output=args.output, out_dir=args.out_dir, force=args.force,
                    verify=not args.no_verify, full_check=args.full_check, check_fit=not args.trust_reference)
@@ -479,9 +481,10 @@ def batch_summary(results: list[_Outcome], elapsed: float) -> str:
     partly = sum(o.exit_code == EXIT_PARTIAL for o in results)
     cancelled = sum(o.exit_code == EXIT_CANCELLED for o in results)
     failed = len(results) - ok - partly - cancelled
-    text = (f"{len(results)} files in {_clock(elapsed)}: {ok} repaired, {partly} partly repaired, "
-            f"{failed} failed")
-    return text + (f", {cancelled} cancelled" if cancelled else "")
+    text = ngettext("{n} file in {time}: {ok} repaired, {partly} partly repaired, {failed} failed",
+                    "{n} files in {time}: {ok} repaired, {partly} partly repaired, {failed} failed", len(results),
+                    n=len(results), time=_clock(elapsed), ok=ok, partly=partly, failed=failed)
+    return text + (_(", {n} cancelled", n=cancelled) if cancelled else "")
 
 
 def _seconds(s: float) -> str:

@@ -30,6 +30,7 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, prefixed_positions, register
+from mp4fix.i18n import _
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
@@ -59,7 +60,7 @@ class PictureHeader:
 def parse_d263(payload: bytes) -> dict:
     """H263SpecificBox (3GPP TS 26.244): vendor, decoder_version, level, profile."""
     if len(payload) < 7:
-        raise MismatchError("The reference's H.263 configuration (d263) is truncated.")
+        raise MismatchError(_("The reference's H.263 configuration (d263) is truncated."))
     return dict(vendor=bytes(payload[:4]), decoder_version=payload[4], level=payload[5], profile=payload[6])
 
 
