@@ -857,6 +857,7 @@ class AvcMatcher(Matcher):
     """Access units of an H.264 track in MP4 (sample entries 'avc1' and 'avc3', plus 'avc2'/'avc4')."""
 
     fourccs = ("avc1", "avc2", "avc3", "avc4")
+    tails_are_samples = True
     block_size = 1 << 22  # candidates() works on blocks of this many bytes
 
     def __init__(self, track: TrackProfile):

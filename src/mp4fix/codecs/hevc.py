@@ -602,6 +602,7 @@ class HevcMatcher(Matcher):
     """Access units of an HEVC track, measured NAL unit by NAL unit."""
 
     fourccs = ("hvc1", "hev1", "dvh1", "dvhe")
+    tails_are_samples = True
 
     def __init__(self, track: TrackProfile):
         super().__init__(track)

@@ -337,6 +337,7 @@ class Mpeg4VisualMatcher(Matcher):
     """MPEG-4 Part 2 video; 'mp4v' entries that carry JPEG go to the Motion-JPEG matcher."""
 
     fourccs = ("mp4v",) + AVI_FOURCCS
+    tails_are_samples = True
     open_ended = True
     block_size = 1 << 20
 
