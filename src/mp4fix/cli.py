@@ -11,12 +11,22 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mp4fix import __version__
-from mp4fix.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, Mp4fixError
+from mp4fix import __version__, i18n
+from mp4fix.errors import (
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    Mp4fixError,
+    OutputError,
+)
+from mp4fix.i18n import N_, _, ngettext
 from mp4fix.progress import CancelToken, Progress
 
 
@@ -27,40 +37,128 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT)
 
 
+def _wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """``text`` wrapped for an 80-column terminal, its next lines indented by ``hang`` (default: ``indent``).
+    Text in wide characters (Japanese) is left for the terminal to wrap."""
+    if not text.isascii():
+        return indent + text
+    return textwrap.fill(text, width=79, initial_indent=indent, subsequent_indent=indent if hang is None else hang)
+
+
+def _examples() -> str:
+    """The epilog of ``mp4fix --help`` and ``mp4fix repair --help``: examples, the output name, exit codes."""
+    return "\n".join([
+        _("examples:"),
+        "  mp4fix repair broken.mp4 --ref good.mp4",
+        _wrap(_("writes broken_fixed.mp4 beside broken.mp4 (the original is only read)"), "      "),
+        "  mp4fix repair a.mov b.mov c.mov --ref good.mov --out-dir repaired/",
+        _wrap(_("a batch with one reference; the folder is created when it does not exist"), "      "),
+        "  mp4fix repair broken.mp4 --ref good.mp4 -o saved.mp4 --force",
+        _wrap(_("choose the output's name, and replace it if it exists"), "      "),
+        "  mp4fix probe broken.mp4",
+        _wrap(_("what is in a file and what is wrong with it"), "      "),
+        "  mp4fix demo",
+        _wrap(_("make a recording, cut it as a crash would, and repair it"), "      "),
+        "",
+        _wrap(_("The repaired copy is named <name>_fixed.<ext> and written beside the broken file, or in "
+                "--out-dir.")),
+        "",
+        _("exit codes:"),
+        _wrap("  0    " + _("every file repaired completely"), hang="       "),
+        _wrap("  1    " + _("repaired, but something could not be recovered (skipped bytes or tracks, decoding "
+                          "errors)"), hang="       "),
+        _wrap("  2    " + _("bad usage or input: not an MP4/MOV, empty, unreadable, the reference is itself broken, "
+                          "the output exists (use --force)"), hang="       "),
+        _wrap("  3    " + _("could not repair: the reference does not match, its codecs are not supported, or "
+                          "nothing was found"), hang="       "),
+        _wrap("  130  " + _("cancelled"), hang="       "),
+        _wrap(_("With several files the worst outcome decides the exit code."), "  "),
+    ])
+
+
+def _language_option(parser: argparse.ArgumentParser, default=None) -> None:
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=default, metavar="LANG",
+                        help=_("language of the messages: {choices} (default: from LANG, LC_ALL or LC_MESSAGES)",
+                               choices=", ".join(i18n.LANGUAGES)))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mp4fix", description="Repair MP4/MOV recordings whose index (moov) was never "
-                                                 "written, using a healthy reference file from the same device.")
-    parser.add_argument("--version", action="version", version=f"mp4fix {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    """The argument parser, its help in the current language (``i18n.set_language`` first)."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="mp4fix", formatter_class=raw, epilog=_examples(),
+                     description=_wrap(_("Repair MP4/MOV recordings whose index (moov) was never written, using a "
+                                         "healthy reference file from the same device.")))
+    parser.add_argument("--version", action="version", version=f"mp4fix {__version__}",
+                        help=_("show the version and exit"))
+    parser.add_argument("--debug", action="store_true", help=_("show Python tracebacks for internal errors"))
+    _language_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    rp = sub.add_parser("repair", help="rebuild the index of one or more broken files")
-    rp.add_argument("broken", nargs="+", type=Path, help="broken .mp4/.mov file(s)")
+    rp = sub.add_parser("repair", help=_("rebuild the index of one or more broken files"), formatter_class=raw,
+                        epilog=_examples(),
+                        description=_wrap(_("Rebuild the index of one or more broken recordings, learning it "
+                                            "from a healthy recording made with the same device and settings.")))
+    rp.add_argument("broken", nargs="+", type=Path, help=_("broken .mp4/.mov file(s)"))
     rp.add_argument("--ref", "-r", required=True, type=Path, metavar="GOOD",
-                    help="a healthy file recorded with the same device and settings")
+                    help=_("a healthy file recorded with the same device and settings"))
     out = rp.add_mutually_exclusive_group()
-    out.add_argument("-o", "--output", type=Path, help="output file (one broken file only)")
-    out.add_argument("--out-dir", type=Path, help="folder for the repaired files (default: beside each input)")
-    rp.add_argument("--force", action="store_true", help="replace an existing output file")
-    rp.add_argument("--no-verify", action="store_true", help="skip the ffmpeg decode check of the result")
+    out.add_argument("-o", "--output", type=Path,
+                     help=_("output file (one broken file only; default: <name>_fixed.<ext> beside it)"))
+    out.add_argument("--out-dir", type=Path,
+                     help=_("folder for the repaired files, created when missing (default: beside each input)"))
+    rp.add_argument("--force", action="store_true", help=_("replace an existing output file"))
+    rp.add_argument("--no-verify", action="store_true", help=_("skip the ffmpeg decode check of the result"))
     rp.add_argument("--full-check", action="store_true",
-                    help="decode the whole result (default: every audio sample and video around keyframes spread "
-                         "over the file, which takes a fraction of the time)")
+                    help=_("decode the whole result (default: every audio sample and video around keyframes "
+                           "spread over the file, which takes a fraction of the time)"))
     rp.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
-                    help="repair N files of a batch at once, each in its own process (default: one per "
-                         "processor, at most 4)")
+                    help=_("repair N files of a batch at once, each in its own process (default: one per "
+                           "processor, at most 4)"))
     rp.add_argument("--trust-reference", action="store_true",
-                    help="use the reference even where mp4fix judges that it does not match the broken file")
-    rp.add_argument("--json", action="store_true", help="print the report as JSON")
-    rp.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+                    help=_("use the reference even where mp4fix judges that it does not match the broken file"))
+    rp.add_argument("--json", action="store_true", help=_("print the report as JSON"))
+    rp.add_argument("-q", "--quiet", action="store_true", help=_("print only errors"))
 
-    pp = sub.add_parser("probe", help="say what is in a file and what is wrong with it")
-    pp.add_argument("file", type=Path)
-    pp.add_argument("--json", action="store_true", help="print as JSON")
+    pp = sub.add_parser("probe", help=_("say what is in a file and what is wrong with it"),
+                        description=_("Say what is in a file and what is wrong with it; nothing is written."))
+    pp.add_argument("file", type=Path, help=_("an .mp4/.mov file, broken or not"))
+    pp.add_argument("--json", action="store_true", help=_("print as JSON"))
 
-    dp = sub.add_parser("demo", help="make a sample recording, break it, and repair it")
-    dp.add_argument("--dir", type=Path, default=None, help="where to put the demo files (default: a temp folder)")
+    dp = sub.add_parser("demo", help=_("make a sample recording, break it, and repair it"))
+    dp.add_argument("--dir", type=Path, default=None,
+                    help=_("where to put the demo files (default: a temporary folder)"))
+    for p in (rp, pp, dp):
+        _language_option(p, argparse.SUPPRESS)  # also accepted after the command
     return parser
+
+
+def _language_in(argv: list[str]) -> str | None:
+    """The value of ``--lang`` anywhere in ``argv`` (read before the parser is built: its help is translated)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+# argparse's own words, marked here so that the catalogue has them (argparse formats them with %)
+_ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("expected one argument"),
+    N_("expected at least one argument"), N_("argument %(argument_name)s: %(message)s"),
+    N_("not allowed with argument %s"), N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("invalid %(type)s value: %(value)r"), N_("one of the arguments %s is required"),
+)
+
+
+def _translate_argparse() -> None:
+    """argparse's own words ("usage:", "options", its errors) through mp4fix's catalogue."""
+    argparse._ = lambda text: _(text)  # noqa: SLF001 - argparse looks these names up at call time
+    argparse.ngettext = lambda singular, plural, n: ngettext(singular, plural, n)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         # a file name or message the console's code page lacks (Windows cp1252) must not crash the command
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    wanted = _language_in(argv)
+    i18n.set_language(wanted if wanted in i18n.LANGUAGES else i18n.language_from_environment())
+    _translate_argparse()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -75,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         if args.command == "repair":
-            return cmd_repair(args)
+            return _with_out_dir(args, cmd_repair)
         if args.command == "probe":
             return cmd_probe(args)
         if args.command == "demo":
@@ -84,15 +186,55 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mp4fix: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("mp4fix: cancelled; nothing was written.", file=sys.stderr)
+        print("mp4fix: " + _("cancelled; nothing was written."), file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # a bug: still one sentence, the traceback only on request
         if args.debug:
             raise
-        print(f"mp4fix: internal error ({type(exc).__name__}: {exc}). Please report it; --debug shows details.",
-              file=sys.stderr)
+        print("mp4fix: " + _("internal error ({error}). Please report it; --debug shows details.",
+                             error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_FAILED
     return EXIT_INPUT
+
+
+def _with_out_dir(args, run) -> int:
+    """Run ``run(args)`` with ``--out-dir`` made first when it does not exist; a folder made here that is
+    still empty afterwards (every file failed) is removed again, so a failed batch leaves nothing behind."""
+    folder = getattr(args, "out_dir", None)
+    if folder is None or folder.is_dir():
+        return run(args)
+    made = _make_folder(folder)
+    try:
+        return run(args)
+    finally:
+        for d in made:  # deepest first
+            try:
+                d.rmdir()
+            except OSError:  # not empty: it holds results
+                break
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the folders created, deepest first."""
+    missing = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(_("{folder} is a file, not a folder; choose another --out-dir.", folder=folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(_("{folder} cannot be created: a file of that name is in the way.",
+                            folder=folder)) from None
+    except PermissionError:
+        raise OutputError(_("The output folder {folder} cannot be created: permission denied.",
+                            folder=folder)) from None
+    except OSError as exc:
+        raise OutputError(_("The output folder {folder} cannot be created ({reason}).", folder=folder,
+                            reason=exc.strerror or exc)) from None
+    return missing
 
 
 # --- repair -------------------------------------------------------------------------------------------
@@ -131,7 +273,7 @@ class _Display:
         elapsed = time.monotonic() - self.start
         if fraction < 0.02 or elapsed < 2.0:
             return ""
-        return f"  ~{_clock(elapsed * (1 - fraction) / fraction)} left"
+        return "  " + _("~{time} left", time=_clock(elapsed * (1 - fraction) / fraction))
 
     def _draw(self, force: bool) -> None:
         if not self.enabled or not self.active:
@@ -149,8 +291,9 @@ class _Display:
                     f"{p.stage}: {p.message}")
         else:
             parts = [f"{self.names[i][:24]} {p.stage} {p.fraction * 100:.0f}%" for i, p in sorted(self.active.items())]
-            line = (f"[{len(self.done)} of {total} done] " if len(self.active) > 1 else
-                    f"[file {min(self.active, default=len(self.done)) + 1} of {total}] ") + " | ".join(parts)
+            line = (_("[{done} of {total} done] ", done=len(self.done), total=total) if len(self.active) > 1 else
+                    _("[file {n} of {total}] ", n=min(self.active, default=len(self.done)) + 1, total=total)) \
+                + " | ".join(parts)
         line = (line[:width - 16] + self._eta())[:width]
         sys.stderr.write("\r" + line.ljust(width))
         sys.stderr.flush()
@@ -219,7 +362,7 @@ class _SharedCancel:
         if self._event.is_set():
             from mp4fix.errors import CancelledError
 
-            raise CancelledError("The repair was cancelled; nothing was written.")
+            raise CancelledError(_("The repair was cancelled; nothing was written."))
 
 
 def _worker_init(queue, event) -> None:
@@ -242,7 +385,8 @@ def _worker_run(index: int, path: Path, options: dict) -> _Outcome:
     try:
         return _repair_one(index, path, options, progress, _worker_cancel)
     except Exception as exc:  # a bug: one sentence for the parent, like the CLI's own handler
-        return _Outcome(index, None, f"internal error ({type(exc).__name__}: {exc}). Please report it.", EXIT_FAILED)
+        return _Outcome(index, None, _("internal error ({error}). Please report it; --debug shows details.",
+                                       error=f"{type(exc).__name__}: {exc}"), EXIT_FAILED)
 
 
 def _run_parallel(paths: list[Path], options: dict, jobs: int, display: _Display, on_done) -> None:
@@ -279,11 +423,11 @@ def _run_parallel(paths: list[Path], options: dict, jobs: int, display: _Display
 
 def cmd_repair(args) -> int:
     if args.output is not None and len(args.broken) > 1:
-        print("mp4fix: -o/--output takes one broken file; use --out-dir for several.", file=sys.stderr)
+        print("mp4fix: " + _("-o/--output takes one broken file; use --out-dir for several."), file=sys.stderr)
         return EXIT_INPUT
     jobs = args.jobs if args.jobs else default_jobs(len(args.broken))
     if jobs < 1:
-        print("mp4fix: --jobs takes a number of files to repair at once (1 or more).", file=sys.stderr)
+        print("mp4fix: " + _("--jobs takes a number of files to repair at once (1 or more)."), file=sys.stderr)
         return EXIT_INPUT
     options = dict(ref=args.ref, output=args.output, out_dir=args.out_dir, force=args.force,
                    verify=not args.no_verify, full_check=args.full_check, check_fit=not args.trust_reference)
@@ -337,9 +481,10 @@ def batch_summary(results: list[_Outcome], elapsed: float) -> str:
     partly = sum(o.exit_code == EXIT_PARTIAL for o in results)
     cancelled = sum(o.exit_code == EXIT_CANCELLED for o in results)
     failed = len(results) - ok - partly - cancelled
-    text = (f"{len(results)} files in {_clock(elapsed)}: {ok} repaired, {partly} partly repaired, "
-            f"{failed} failed")
-    return text + (f", {cancelled} cancelled" if cancelled else "")
+    text = ngettext("{n} file in {time}: {ok} repaired, {partly} partly repaired, {failed} failed",
+                    "{n} files in {time}: {ok} repaired, {partly} partly repaired, {failed} failed", len(results),
+                    n=len(results), time=_clock(elapsed), ok=ok, partly=partly, failed=failed)
+    return text + (_(", {n} cancelled", n=cancelled) if cancelled else "")
 
 
 def _seconds(s: float) -> str:
@@ -348,35 +493,58 @@ def _seconds(s: float) -> str:
     return f"{h}:{m:02d}:{sec:06.3f}" if h else f"{m}:{sec:06.3f}"
 
 
+def _kind(kind: str) -> str:
+    """A track kind in words ('video', 'audio'...)."""
+    return i18n.kind_name(kind)
+
+
+def _channels(n: int) -> str:
+    if n == 1:
+        return _("mono")
+    if n == 2:
+        return _("stereo")
+    return ngettext("{n} channel", "{n} channels", n, n=n)
+
+
 def format_report(report) -> str:
+    """The report of one repair as the command line prints it, in the current language."""
     from mp4fix.diagnose import human_size
 
-    lines = [f"Repaired {Path(report.input).name} -> {report.output}"]
+    lines = [_("Repaired {name} -> {output}", name=Path(report.input).name, output=report.output)]
     for t in report.tracks:
+        head = _("  track {id} {kind} {codec}:", id=t.track_id, kind=_kind(t.kind), codec=t.codec)
         if t.status == "ok":
-            extra = f", {t.keyframes} keyframes" if t.kind == "video" else ""
-            lines.append(f"  track {t.track_id} {t.kind:5} {t.codec}: {t.samples} samples, "
-                         f"{_seconds(t.duration)}{extra} ({human_size(t.bytes)})")
+            parts = [ngettext("{n} sample", "{n} samples", t.samples, n=t.samples), _seconds(t.duration)]
+            if t.kind == "video":
+                parts.append(ngettext("{n} keyframe", "{n} keyframes", t.keyframes, n=t.keyframes))
+            lines.append(f"{head} " + _(", ").join(parts) + f" ({human_size(t.bytes)})")
         else:
-            lines.append(f"  track {t.track_id} {t.kind:5} {t.codec}: skipped: {t.note}")
-    lines.append(f"  media data: {human_size(report.bytes_used)} of {human_size(report.mdat_bytes)} indexed"
-                 + (f", {human_size(report.bytes_skipped)} skipped" if report.bytes_skipped else "")
-                 + (f", {human_size(report.bytes_padding)} padding" if report.bytes_padding else "")
-                 + (f", {human_size(report.truncated_tail)} incomplete at the cut" if report.truncated_tail
-                    else ""))
+            lines.append(f"{head} " + _("skipped: {why}", why=t.note))
+    data = [_("{used} of {total} indexed", used=human_size(report.bytes_used), total=human_size(report.mdat_bytes))]
+    if report.bytes_skipped:
+        data.append(_("{size} skipped", size=human_size(report.bytes_skipped)))
+    if report.bytes_padding:
+        data.append(_("{size} padding", size=human_size(report.bytes_padding)))
+    if report.truncated_tail:
+        data.append(_("{size} incomplete at the cut", size=human_size(report.truncated_tail)))
+    lines.append("  " + _("media data: {what}", what=_(", ").join(data)))
     for w in report.warnings:
-        lines.append(f"  note: {w}")
+        lines.append("  " + _("note: {text}", text=w))
     if report.verify is not None:
         v = report.verify
         if v.ok:
-            lines.append("  check: ffmpeg decodes the result without errors")
-        elif v.log.startswith("not verified"):
-            lines.append(f"  check: {v.log}")
+            lines.append("  " + _("check: ffmpeg decodes the result without errors"))
+        elif v.decode_errors == 0 and v.duration is None:  # not verified: the log says why
+            lines.append("  " + _("check: {text}", text=v.log))
+        elif v.decode_errors == 0:
+            lines.append("  " + _("check: ffmpeg stopped with an error while decoding the result"))
         else:
-            lines.append(f"  check: ffmpeg reported {v.decode_errors} decoding error(s)")
-        if v.coverage and not v.log.startswith("not verified"):
-            lines.append(f"  checked: {v.coverage}")
-    lines.append("  result: " + ("complete" if report.complete else "partly repaired"))
+            lines.append("  " + ngettext("check: ffmpeg reported {n} decoding error",
+                                         "check: ffmpeg reported {n} decoding errors", v.decode_errors,
+                                         n=v.decode_errors))
+        if v.coverage and v.duration is not None:
+            lines.append("  " + _("checked: {what}", what=v.coverage))
+    lines.append("  " + (_("result: complete") if report.complete else _("result: partly repaired")))
     return "\n".join(lines)
 
 
@@ -395,29 +563,36 @@ def cmd_probe(args) -> int:
         ff_error = info.error
         ff_streams = [asdict(s) for s in info.streams]
     except Mp4fixError as exc:
-        ff_error, ff_streams = f"ffmpeg could not be run: {exc}", []
+        ff_error, ff_streams = _("ffmpeg could not be run: {error}", error=exc), []
     if args.json:
         out = asdict(d)
         out["recoverable_bytes"] = d.recoverable_bytes
         out["ffmpeg"] = {"error": ff_error, "streams": ff_streams}
-        print(json.dumps(out, indent=2))
+        print(json.dumps(out, indent=2, ensure_ascii=False))
         return EXIT_OK
     print(f"{d.path}  ({human_size(d.size)})")
-    print(f"  brand: {d.brand or '(no ftyp)'}")
-    print("  boxes:")
+    print("  " + _("brand: {brand}", brand=d.brand or _("(no ftyp)")))
+    print("  " + _("boxes:"))
     for b in d.boxes:
-        note = "  (runs past the end of the file)" if b.truncated else ""
-        print(f"    {b.type:4}  at {b.offset:>12}  {b.size:>14} bytes{note}")
-    print(f"  index (moov): {'present' if d.has_moov else 'MISSING'}")
+        note = "  " + _("(runs past the end of the file)") if b.truncated else ""
+        print(f"    {b.type:4}  " + _("at {offset:>12}  {size:>14} bytes", offset=b.offset, size=b.size) + note)
+    print("  " + (_("index (moov): present") if d.has_moov else _("index (moov): MISSING")))
     if d.mdat_start is not None:
-        print(f"  media data (mdat): bytes {d.mdat_start}..{d.mdat_end} ({human_size(d.recoverable_bytes)})")
+        print("  " + _("media data (mdat): bytes {start}..{end} ({size})", start=d.mdat_start, end=d.mdat_end,
+                       size=human_size(d.recoverable_bytes)))
     for t in d.tracks:
-        dims = f" {t.width}x{t.height}" if t.kind == "video" else (
-            f" {t.sample_rate} Hz {t.channels} ch" if t.kind == "audio" else "")
-        can = "mp4fix can rebuild it" if t.supported else f"mp4fix cannot rebuild it: {t.why_not}"
-        print(f"  track {t.track_id}: {t.kind} {t.codec}{dims}, {t.samples} samples, {t.duration:.2f} s - {can}")
-    print(f"  diagnosis: {d.problem}")
-    print(f"  ffmpeg: {ff_error or 'opens the file'}")
+        if t.kind == "video":
+            what = f" {t.width}x{t.height}"
+        elif t.kind == "audio":
+            what = f" {t.sample_rate} Hz" + (_(", ") + _channels(t.channels) if t.channels else "")
+        else:
+            what = ""
+        can = _("mp4fix can rebuild it") if t.supported else _("mp4fix cannot rebuild it: {why}", why=t.why_not)
+        print("  " + _("track {id}: {kind} {codec}{what}, {samples}, {seconds:.2f} s - {can}", id=t.track_id,
+                       kind=_kind(t.kind), codec=t.codec, what=what, seconds=t.duration, can=can,
+                       samples=ngettext("{n} sample", "{n} samples", t.samples, n=t.samples)))
+    print("  " + _("diagnosis: {text}", text=d.problem))
+    print("  " + _("ffmpeg: {text}", text=ff_error or _("opens the file")))
     return EXIT_OK
 
 
@@ -431,14 +606,15 @@ def cmd_demo(args) -> int:
 
     folder = args.dir or Path(tempfile.mkdtemp(prefix="mp4fix-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"Making a sample recording and a reference in {folder} ...")
+    print(_("Making a sample recording and a reference in {folder} ...", folder=folder))
     reference, original, broken = demo.make_demo_files(folder)
-    print(f"  reference: {reference.name} (a healthy recording with the same settings)")
-    print(f"  broken:    {broken.name} ({original.name} cut short: its index is lost)")
+    print("  " + _("reference: {name} (a healthy recording with the same settings)", name=reference.name))
+    print("  " + _("broken:    {name} ({original} cut short: its index is lost)", name=broken.name,
+                   original=original.name))
     args_repair = build_parser().parse_args(["repair", str(broken), "--ref", str(reference), "--force"])
     code = cmd_repair(args_repair)
     if code in (EXIT_OK, EXIT_PARTIAL):
-        print(f"Open {folder / (broken.stem + '_fixed' + broken.suffix)} in any player.")
+        print(_("Open {path} in any player.", path=folder / (broken.stem + "_fixed" + broken.suffix)))
     return code
 
 

@@ -33,6 +33,8 @@ from typing import Callable, Sequence
 import ffmpeg as ffmpeg_python  # ffmpeg-python: builds the command lines below as filter graphs
 
 from mp4fix.errors import CancelledError, FFmpegError
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _
 from mp4fix.progress import CancelToken
 
 __all__ = [
@@ -102,7 +104,7 @@ def ffmpeg_exe(prefer_system: bool | None = None) -> str:
         found = shutil.which(env)
         if found:
             return found
-        raise FFmpegError(f"MP4FIX_FFMPEG is set to {env!r}, but no ffmpeg program is there.")
+        raise FFmpegError(_("MP4FIX_FFMPEG is set to {value!r}, but no ffmpeg program is there.", value=env))
     for cand in _bundled_candidates():
         if _is_exe(cand):
             return str(cand)
@@ -116,8 +118,8 @@ def ffmpeg_exe(prefer_system: bool | None = None) -> str:
         return wheel
     if system:
         return system
-    raise FFmpegError("ffmpeg was not found: install the imageio-ffmpeg package, put ffmpeg on the PATH "
-                      "or set MP4FIX_FFMPEG to its path.")
+    raise FFmpegError(_("ffmpeg was not found: install the imageio-ffmpeg package, put ffmpeg on the PATH "
+                        "or set MP4FIX_FFMPEG to its path."))
 
 
 _version_cache: dict[str, str] = {}
@@ -127,7 +129,7 @@ def ffmpeg_version(exe: str | None = None) -> str:
     """The first line of ``ffmpeg -version`` minus the copyright, e.g. ``ffmpeg version n9.0.2-17-g2a571b6068``."""
     exe = exe or ffmpeg_exe()
     if exe not in _version_cache:
-        res = run(["-version"], exe=exe, timeout=PROBE_TIMEOUT, what="reading its version", banner=False)
+        res = run(["-version"], exe=exe, timeout=PROBE_TIMEOUT, what=_("reading its version"), banner=False)
         first = res.stdout.decode("utf-8", "replace").strip().splitlines()
         line = first[0] if first else "ffmpeg version unknown"
         _version_cache[exe] = line.split(" Copyright")[0].strip()
@@ -186,7 +188,7 @@ def _popen_kwargs() -> dict:
 
 def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = None,
         cancel: CancelToken | None = None, on_stdout_line: Callable[[str], None] | None = None,
-        on_stderr_line: Callable[[str], None] | None = None, check: bool = True, what: str = "running",
+        on_stderr_line: Callable[[str], None] | None = None, check: bool = True, what: str | None = None,
         banner: bool = True) -> RunResult:
     """Run ``ffmpeg ARGS`` and capture its output.
 
@@ -197,15 +199,16 @@ def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = 
     ``FFmpegError`` naming ``what`` ffmpeg was doing and its most telling message.
     """
     exe = exe or ffmpeg_exe()
+    what = what or _("running")
     cmd = [exe] + (["-hide_banner", "-nostdin"] if banner else []) + [str(a) for a in args]
     if cancel is not None and cancel.cancelled:
-        raise CancelledError(f"Cancelled before ffmpeg started {what}.")
+        raise CancelledError(_("Cancelled before ffmpeg started {what}.", what=what))
     start = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 **_popen_kwargs())
     except OSError as e:
-        raise FFmpegError(f"ffmpeg could not be started ({exe}): {e.strerror or e}.") from e
+        raise FFmpegError(_("ffmpeg could not be started ({exe}): {reason}.", exe=exe, reason=e.strerror or e)) from e
 
     out_chunks: list[bytes] = []
     err_lines: collections.deque[str] = collections.deque(maxlen=_STDERR_KEEP)
@@ -283,14 +286,16 @@ def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = 
     result = RunResult(cmd, proc.returncode if proc.returncode is not None else -1, b"".join(out_chunks),
                        list(err_lines), err_total[0], elapsed)
     if outcome == "cancelled":
-        raise CancelledError(f"Cancelled: ffmpeg was stopped while {what}.")
+        raise CancelledError(_("Cancelled: ffmpeg was stopped while {what}.", what=what))
     if outcome == "timeout":
-        raise FFmpegError(f"ffmpeg took longer than {timeout:g} s while {what} and was stopped.",
+        raise FFmpegError(_("ffmpeg took longer than {seconds:g} s while {what} and was stopped.", seconds=timeout,
+                            what=what),
                           detail=_trim_log(result.stderr_lines))
     if callback_error:
         raise callback_error[0]
     if check and result.returncode != 0:
-        raise FFmpegError(f"ffmpeg failed while {what}: {_explain(result.stderr_lines)}.".replace("..", "."),
+        raise FFmpegError(_("ffmpeg failed while {what}: {reason}.", what=what,
+                            reason=_explain(result.stderr_lines)).replace("..", "."),
                           detail=_trim_log(result.stderr_lines))
     return result
 
@@ -566,9 +571,9 @@ def parse_probe_output(text: str, path: str = "") -> MediaInfo:
                 e = errors[-1]
                 info.error = e.split(":", 1)[1].strip() if ":" in e else e
         elif not saw_input:
-            info.error = _explain(lines) if any(ln.strip() for ln in lines) else "ffmpeg printed nothing"
+            info.error = _explain(lines) if any(ln.strip() for ln in lines) else i18n._("ffmpeg printed nothing")
         else:
-            info.error = "no streams found"
+            info.error = i18n._("no streams found")
     return info
 
 
@@ -578,7 +583,7 @@ def probe(path: str | os.PathLike, *, timeout: float = PROBE_TIMEOUT, exe: str |
     Raises ``FFmpegError`` only when ffmpeg itself cannot be run or takes longer than ``timeout``.
     """
     res = run(["-v", "level+info", "-i", _input(path)], exe=exe, timeout=timeout, check=False,
-              what=f"opening {os.path.basename(os.fspath(path))}")
+              what=_("opening {name}", name=os.path.basename(os.fspath(path))))
     text = "\n".join(res.stderr_lines)
     info = parse_probe_output(text, os.fspath(path))
     info.log = _trim_log(res.stderr_lines)
@@ -626,12 +631,13 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
         try:
             seconds = float(at)
         except (TypeError, ValueError):
-            raise FFmpegError(f"A thumbnail position must be seconds, 'first' or 'last', not {at!r}.") from None
+            raise FFmpegError(_("A thumbnail position must be seconds, 'first' or 'last', not {value!r}.",
+                                value=at)) from None
         if seconds > 0:
             pre = ["-ss", f"{seconds:.3f}"]
     source = ffmpeg_python.input(_input(path), **{k.lstrip("-"): v for k, v in zip(pre[0::2], pre[1::2])})
     picture = source["v:0"].filter("scale", width, -2, flags="bilinear")
-    what = f"making a thumbnail of {name}"
+    what = _("making a thumbnail of {name}", name=name)
     if at == "last":
         # every decoded frame overwrites one file (-update 1): memory stays flat however long the tail is
         with tempfile.TemporaryDirectory(prefix="mp4fix-thumb-") as tmp:
@@ -647,8 +653,9 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
         res = run(args, exe=exe, timeout=timeout, cancel=cancel, check=False, what=what)
         pngs = _split_pngs(res.stdout)
     if not pngs:
-        why = _explain(res.stderr_lines) if res.stderr_lines else "no video frame was decoded there"
+        why = _explain(res.stderr_lines) if res.stderr_lines else _("no video frame was decoded there")
         if any("matches no streams" in ln for ln in res.stderr_lines):
-            why = "it has no video"
-        raise FFmpegError(f"No thumbnail could be made of {name}: {why}.".replace("..", "."))
+            why = _("it has no video")
+        raise FFmpegError(_("No thumbnail could be made of {name}: {reason}.", name=name,
+                            reason=why).replace("..", "."))
     return pngs[0]

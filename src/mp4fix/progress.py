@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from mp4fix.errors import CancelledError
+from mp4fix.i18n import _
 
 STAGES = ("diagnose", "reference", "scan", "build", "write", "verify")
 # share of the whole job each stage takes, for one overall fraction: measured on the benchmark recordings
@@ -43,7 +44,7 @@ class CancelToken:
 
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
-            raise CancelledError("The repair was cancelled; nothing was written.")
+            raise CancelledError(_("The repair was cancelled; nothing was written."))
 
 
 class ProgressReporter:

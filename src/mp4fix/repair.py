@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mp4fix import build, codecs, fit
+from mp4fix import build, codecs, fit, timeline
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
@@ -22,13 +22,15 @@ from mp4fix.errors import (
     NothingRecoveredError,
     UnsupportedCodecError,
 )
+from mp4fix.i18n import _, kind_name, ngettext
 from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
-from mp4fix.reference import learn_profile
+from mp4fix.reference import ZERO_RUN, learn_profile
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
-from mp4fix.write import check_output, plan_layout, write_file
+from mp4fix.timeline import TimingModel
+from mp4fix.write import check_output, plan_layout, write_file, zero_run_patches
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
 
@@ -53,7 +55,7 @@ class RepairPlan:
     profile: Profile
     matchers: list[Matcher | None]
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
-    delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
+    timing: TimingModel | None = None  # the reference's clock and rhythms
     scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
 
 
@@ -68,17 +70,17 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
     broken, reference = Path(broken), Path(reference)
     diag = diagnose(broken)
     if diag.has_moov and not diag.broken:
-        raise NotBrokenError(f"{broken.name} is not broken: it has a complete index (moov) and should play "
-                             "as it is.")
+        raise NotBrokenError(_("{name} is not broken: it has a complete index (moov) and should play as it is.",
+                               name=broken.name))
     if not diag.broken:
-        raise InputError(f"{broken.name}: {diag.problem}")
+        raise InputError(_("{name}: {problem}", name=broken.name, problem=diag.problem))
     profile = learn_profile(reference)
     final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
     check_output(final, overwrite, broken)
 
     matchers: list[Matcher | None] = []
     skipped: dict[int, str] = {}
-    delays: dict[int, int | None] = {}
+    orders: dict[int, np.ndarray | None] = {}
     with MediaFile(reference, role="reference") as ref:
         for t in profile.tracks:
             m, why = codecs.make_matcher(t, ref.data)
@@ -86,12 +88,14 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
             if why:
                 skipped[t.index] = why
             elif m is not None:
-                delays[t.index] = build.learn_delay(t, m.clone(), ref.data)
+                orders[t.index] = build.reference_order(t, m.clone(), ref.data)
     if all(m is None for m in matchers):
-        codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
+        codec_list = ", ".join(f"{kind_name(t.kind)} '{t.fourcc}'" for t in profile.tracks)
         reasons = "; ".join(dict.fromkeys(skipped.values()))
-        raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
-    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
+        raise UnsupportedCodecError(_("mp4fix cannot rebuild any track of this reference ({codecs}): {reasons}",
+                                      codecs=codec_list, reasons=reasons))
+    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped,
+                   timeline.learn(profile, orders))
     if check_fit:
         _check_fit(p, cancel)
     return p
@@ -107,7 +111,7 @@ def _check_fit(p: RepairPlan, cancel: CancelToken | None = None) -> None:
             cancel.raise_if_cancelled()
         if len(found) == 1 and (found[0].start, found[0].end) == (diag.mdat_start, diag.mdat_end):
             p.scanned = found[0].result  # a short recording: the full scan is already done
-        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.delays, cancelled)
+        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.timing, cancelled)
         if cancel is not None:
             cancel.raise_if_cancelled()
 
@@ -117,16 +121,18 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
     diag = p.diagnosis
     found = [ts for ts in result.tracks if ts.matcher is not None and ts.sizes]
     if not found:
-        raise NothingRecoveredError(f"No complete audio or video sample was found in {p.broken.name}.")
+        raise NothingRecoveredError(_("No complete audio or video sample was found in {name}.", name=p.broken.name))
     mdat = _mdat_ref(diag)
     layout = plan_layout(mf, mdat.offset, mdat.header_size, result.end,
-                         None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
+                         None if _first_box(diag) == "ftyp" else p.profile.ftyp)
     stale = tuple(b.offset for b in diag.boxes if b.type == "moov" and b.offset + b.size <= layout.head_end)
-    layout = dataclasses.replace(layout, stale=stale)
-    built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in found]
+    head = [b for b in diag.boxes if b.offset + b.size <= layout.head_end]
+    layout = dataclasses.replace(layout, stale=stale, patches=zero_run_patches(head))
+    times = timeline.rebuild(result, p.timing)
+    built = [build.track_tables(ts, times[ts.track.index], layout.shift) for ts in found]
     _stretch_single_samples(built)
     moov = build.build_moov(p.profile, built).to_bytes()
-    return layout, moov, built
+    return layout, moov, built, times
 
 
 def _fresh(p: RepairPlan) -> list[Matcher | None]:
@@ -148,10 +154,10 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
     """
     report_progress = ProgressReporter(progress, cancel, verify)
-    report_progress("diagnose", 0.0, "Reading the broken file")
+    report_progress("diagnose", 0.0, _("Reading the broken file"))
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
              check_fit=check_fit, cancel=cancel)
-    report_progress("reference", 1.0, "Learned the reference")
+    report_progress("reference", 1.0, _("Learned the reference"))
     report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
@@ -159,29 +165,30 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
             result = p.scanned
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
-                              progress=lambda f: report_progress("scan", f, "Finding audio and video samples"),
+                              progress=lambda f: report_progress("scan", f, _("Finding audio and video samples")),
                               cancelled=(lambda: cancel.cancelled) if cancel is not None else None)
             scanner.release = mf.release_behind  # memory: the file's pages behind the scan go back to the OS
             result = scanner.run(diag.mdat_start, diag.mdat_end)
-        report_progress("scan", 1.0, "Found the samples")
+        report_progress("scan", 1.0, _("Found the samples"))
         if cancel is not None:
             cancel.raise_if_cancelled()
         if result.bytes_used == 0:
             if not mf.arr[diag.mdat_start:diag.mdat_end].any():
-                raise NothingRecoveredError(f"{p.broken.name} holds no recording: its media data is all zeros.")
+                raise NothingRecoveredError(_("{name} holds no recording: its media data is all zeros.",
+                                              name=p.broken.name))
             if result.tail == result.end - result.start:
                 raise NothingRecoveredError(
-                    f"No complete audio or video sample was found in {p.broken.name}: the recording stopped "
-                    "inside its first frame.")
+                    _("No complete audio or video sample was found in {name}: the recording stopped inside its "
+                      "first frame.", name=p.broken.name))
             raise fit.nothing_like_reference(p.broken, p.reference, p.profile, p.matchers)
         if check_fit:
             fit.check_clock(p.profile, result, p.broken, p.reference)
-        report_progress("build", 0.0, "Building the index")
-        layout, moov, built = _assemble(mf, p, result)
+        report_progress("build", 0.0, _("Building the index"))
+        layout, moov, built, times = _assemble(mf, p, result)
         report_progress("build", 1.0)
-        report_progress("write", 0.0, f"Writing {p.output.name}")
+        report_progress("write", 0.0, _("Writing {name}", name=p.output.name))
         write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
-                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
+                   progress=lambda f: report_progress("write", f, _("Writing {name}", name=p.output.name)),
                    cancelled=lambda: cancel is not None and cancel.cancelled)
         report.output = str(p.output)
         report.mdat_bytes = diag.recoverable_bytes
@@ -193,28 +200,50 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         t = ts.track
         if ts.matcher is None:
             report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
-                                             note=p.skipped.get(t.index, "not supported")))
+                                             note=p.skipped.get(t.index, _("not supported"))))
             continue
         tt = next((b for b in built if b.track is t), None)
         if tt is None:
             report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
-                                             note="no sample of this track was found"))
+                                             note=_("no sample of this track was found")))
             continue
-        note = ""
-        if t.kind not in ("video", "audio") and len(np.unique(t.durations)) > 1:
-            note = ("sample times are approximate: this track's timing is not in its data, so each sample "
-                    "got the reference's most common duration")
-            report.warnings.append(f"Track {t.track_id} ({t.kind} '{t.fourcc}'): {note}.")
+        tm = times[t.index]
+        note = timing_note(t, tm)
+        if note:
+            report.warnings.append(_("Track {id} ({kind} '{fourcc}'): {note}.", id=t.track_id,
+                                     kind=kind_name(t.kind), fourcc=t.fourcc, note=note))
         report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
                                          tt.media_duration / t.timescale, int(tt.sizes.sum()),
-                                         keyframes=int(tt.keyframes.sum()), note=note))
+                                         keyframes=int(tt.keyframes.sum()), note=note, timing=tm.claim,
+                                         timing_accuracy=tm.accuracy if tm.claim == "rebuilt" else None))
     if result.bytes_skipped:
-        report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
-                               "no track that could be rebuilt and were left out of the index.")
+        report.warnings.append(ngettext("{size} bytes in {n} place belonged to no track that could be rebuilt "
+                                        "and were left out of the index.",
+                                        "{size} bytes in {n} places belonged to no track that could be rebuilt "
+                                        "and were left out of the index.", len(result.skipped),
+                                        size=result.bytes_skipped, n=len(result.skipped)))
     if verify:
         report.verify = _verify(p.output, report_progress, cancel, full_check)
-    report_progress("verify", 1.0, "Done")
+    report_progress("verify", 1.0, _("Done"))
     return report
+
+
+def timing_note(track, times: timeline.TrackTimes) -> str:
+    """What a person should know about a track's times: nothing when they are exact."""
+    extra = "".join("; " + n for n in times.notes)
+    if times.claim == "rebuilt":
+        ms = max(10, int(round(times.accuracy * 1000 / 10.0)) * 10)
+        if track.kind == "video":
+            return _("times rebuilt from the audio clock (variable frame rate), to within about {ms} ms",
+                     ms=ms) + extra
+        return _("times rebuilt from the audio clock (variable timing), to within about {ms} ms", ms=ms) + extra
+    if times.claim == "approximate":
+        if track.kind in ("text", "subtitle"):
+            return _("sample times are approximate: a subtitle's display time is not in its data, so each sample "
+                     "got the reference's most common duration")
+        why = "; ".join(times.notes) or _("this track's timing is not in its data")
+        return _("sample times are approximate: {why}", why=why)
+    return "; ".join(times.notes)
 
 
 def _stretch_single_samples(built: list[build.TrackTables]) -> None:
@@ -227,6 +256,10 @@ def _stretch_single_samples(built: list[build.TrackTables]) -> None:
             tt.durations[0] = max(1, round(span * tt.track.timescale))
 
 
+def _first_box(diag: Diagnosis) -> str:
+    return next((b.type for b in diag.boxes if b.type != ZERO_RUN), "")
+
+
 def _mdat_ref(diag: Diagnosis):
     return next(b for b in diag.boxes if b.type == "mdat")
 
@@ -235,7 +268,7 @@ def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken |
             full: bool = False) -> VerifyResult:
     from mp4fix import verify
 
-    report_progress("verify", 0.0, "Checking the result with ffmpeg")
+    report_progress("verify", 0.0, _("Checking the result with ffmpeg"))
     # a cancel at this last step removes the output: nothing half-done is left behind
     return verify.verify(path, full=full, cancel=cancel,
-                         progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"))
+                         progress=lambda f: report_progress("verify", f, _("Checking with ffmpeg")))

@@ -16,6 +16,8 @@ class TrackResult:
     keyframes: int = 0
     status: str = "ok"  # 'ok' or 'skipped'
     note: str = ""
+    timing: str = "exact"  # 'exact', 'rebuilt' (from the audio clock) or 'approximate'
+    timing_accuracy: float | None = None  # seconds, when rebuilt
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from mp4fix.errors import InputError
+from mp4fix.i18n import _
 
 #: pages of the map the scan has left behind are handed back to the OS in steps of this many bytes ...
 RELEASE_STEP = 32 << 20
@@ -18,7 +19,7 @@ _DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 
 
 def _describe(role: str) -> str:
-    return {"broken": "The file", "reference": "The reference file"}.get(role, "The file")
+    return _("The reference file") if role == "reference" else _("The file")
 
 
 def check_readable(path: str | Path, role: str = "broken") -> Path:
@@ -26,15 +27,15 @@ def check_readable(path: str | Path, role: str = "broken") -> Path:
     path = Path(path)
     who = _describe(role)
     if not path.exists():
-        raise InputError(f"{who} {path} does not exist.")
+        raise InputError(_("{who} {path} does not exist.", who=who, path=path))
     if path.is_dir():
-        raise InputError(f"{who} {path} is a folder, not a video file.")
+        raise InputError(_("{who} {path} is a folder, not a video file.", who=who, path=path))
     if not path.is_file():
-        raise InputError(f"{who} {path} is not a regular file.")
+        raise InputError(_("{who} {path} is not a regular file.", who=who, path=path))
     if not os.access(path, os.R_OK):
-        raise InputError(f"{who} {path} cannot be read: permission denied.")
+        raise InputError(_("{who} {path} cannot be read: permission denied.", who=who, path=path))
     if path.stat().st_size == 0:
-        raise InputError(f"{who} {path} is empty (0 bytes): there is nothing to recover.")
+        raise InputError(_("{who} {path} is empty (0 bytes): there is nothing to recover.", who=who, path=path))
     return path
 
 
@@ -52,14 +53,17 @@ class MediaFile:
         try:
             self._fh = open(self.path, "rb")
         except PermissionError:
-            raise InputError(f"{_describe(role)} {self.path} cannot be read: permission denied.") from None
+            raise InputError(_("{who} {path} cannot be read: permission denied.", who=_describe(role),
+                               path=self.path)) from None
         except OSError as exc:
-            raise InputError(f"{_describe(role)} {self.path} cannot be opened ({exc.strerror}).") from None
+            raise InputError(_("{who} {path} cannot be opened ({reason}).", who=_describe(role), path=self.path,
+                               reason=exc.strerror)) from None
         try:
             self.data = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
             self._fh.close()
-            raise InputError(f"{_describe(role)} {self.path} cannot be read ({exc}).") from None
+            raise InputError(_("{who} {path} cannot be read ({reason}).", who=_describe(role), path=self.path,
+                               reason=exc)) from None
         self.size = len(self.data)
         self.arr = np.frombuffer(self.data, dtype=np.uint8)
         self._released = 0  # pages before this offset have been handed back

@@ -28,6 +28,7 @@ import numpy as np
 
 from mp4fix import fftools
 from mp4fix.errors import CancelledError, FFmpegError, Mp4fixError
+from mp4fix.i18n import _, ngettext
 from mp4fix.progress import CancelToken
 from mp4fix.report import VerifyResult
 
@@ -74,11 +75,12 @@ class CheckPlan:
     def describe(self) -> str:
         """What the check covers, for the report: one phrase."""
         if self.full:
-            return "every audio and video sample"
-        parts = ["every audio sample"] if self.has_audio else []
+            return _("every audio and video sample")
+        parts = [_("every audio sample")] if self.has_audio else []
         n = len(self.stretches)
-        parts.append(f"video from {n} of {self.gops} keyframes, the first, the last and {max(n - 2, 0)} spread "
-                     f"evenly ({self.checked_frames:,} of {self.video_frames:,} frames)")
+        parts.append(_("video from {n} of {gops} keyframes, the first, the last and {spread} spread evenly "
+                       "({checked} of {total} frames)", n=n, gops=self.gops, spread=max(n - 2, 0),
+                       checked=f"{self.checked_frames:,}", total=f"{self.video_frames:,}"))
         return "; ".join(parts)
 
 
@@ -152,11 +154,17 @@ def _first_pts(t, movie_timescale: int) -> float:
     return float(_presentation_seconds(t, movie_timescale).min())
 
 
+# frames pass through as timed, in microseconds: the null output's default frame-rate time base rounds a
+# variable frame rate's close frames to one time, and ffmpeg logs "non monotonically increasing dts" errors
+# for files that are fine
+_NULL_OUT = ["-fps_mode", "passthrough", "-enc_time_base:v", "1/1000000", "-f", "null", "-"]
+
+
 def _args(path: str | os.PathLike, plan: CheckPlan) -> list[str]:
     head = ["-v", "level+warning", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1"]
     src = fftools._input(path)
     if plan.full:
-        return head + ["-i", src, "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
+        return head + ["-i", src, "-map", "0:v?", "-map", "0:a?", *_NULL_OUT]
     inputs: list[str] = []
     maps: list[str] = []
     k = 0
@@ -172,7 +180,7 @@ def _args(path: str | os.PathLike, plan: CheckPlan) -> list[str]:
         inputs += ["-i", src]
         maps += ["-map", f"{k}:v"]
         k += 1
-    return head + inputs + maps + ["-f", "null", "-"]
+    return head + inputs + maps + _NULL_OUT
 
 
 def decode_check(path: str | os.PathLike, *, full: bool = True, progress: Callable[[float], None] | None = None,
@@ -200,7 +208,7 @@ def decode_check(path: str | os.PathLike, *, full: bool = True, progress: Callab
     if not plan.full and not plan.has_audio:  # only video stretches: the longest one paces the output
         expected = max((s.duration or 0.0 for s in plan.stretches), default=0.0) or expected
     if cancel is not None and cancel.cancelled:
-        raise CancelledError(f"Cancelled: ffmpeg was stopped while decoding {name}.")
+        raise CancelledError(_("Cancelled: ffmpeg was stopped while {what}.", what=_("decoding {name}", name=name)))
 
     state = {"errors": 0, "last_was_error": False, "out_us": None, "last_fraction": -1.0}
 
@@ -258,9 +266,9 @@ def verify(path: str | Path, *, full: bool = False, progress: Callable[[float], 
     path = Path(path)
     try:
         return decode_check(path, full=full, progress=progress, cancel=cancel)
+    except CancelledError:
+        path.unlink(missing_ok=True)
+        raise
     except Mp4fixError as exc:
-        if exc.exit_code == 130:
-            path.unlink(missing_ok=True)
-            raise
-        return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}",
-                            mode=FULL if full else SAMPLED, coverage="nothing: ffmpeg could not be run")
+        return VerifyResult(ok=False, decode_errors=0, duration=None, log=_("not verified: {reason}", reason=exc),
+                            mode=FULL if full else SAMPLED, coverage=_("nothing: ffmpeg could not be run"))

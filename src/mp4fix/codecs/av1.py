@@ -38,6 +38,7 @@ import numpy as np
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import BitstreamError, MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 OBU_SEQUENCE_HEADER = 1
@@ -624,7 +625,8 @@ class Av1Matcher(Matcher):
             try:
                 self.seq = parse_av1c(payload).sequence_header
             except BitstreamError as exc:
-                raise MismatchError(f"The reference's AV1 configuration (av1C) cannot be read: {exc}.") from None
+                raise MismatchError(_("The reference's AV1 configuration (av1C) cannot be read: {exc}.",
+                                      exc=exc)) from None
         self.refs: list[RefSlot | None] = [None] * 8
         self.key_rule = "shown_key"
         self.padding_after_shown = False

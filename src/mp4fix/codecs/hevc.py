@@ -32,6 +32,7 @@ from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
                                 poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 # --- NAL unit types (H.265 Table 7-1) ------------------------------------------------------------------
@@ -606,7 +607,7 @@ class HevcMatcher(Matcher):
         super().__init__(track)
         record = track.config.get("hvcC")
         if not record:
-            raise MismatchError("The reference's HEVC track has no decoder configuration (hvcC).",
+            raise MismatchError(_("The reference's HEVC track has no decoder configuration (hvcC)."),
                                 detail=f"track {track.track_id}")
         self._ps_cache = ParameterSetMemo()  # parsed parameter sets by their bytes (bounded)
         self._vps: dict[int, Vps] = {}
@@ -616,7 +617,7 @@ class HevcMatcher(Matcher):
         try:
             self._parse_hvcc(bytes(record))
         except (BitstreamError, IndexError, ValueError) as exc:
-            raise MismatchError("The reference's HEVC decoder configuration (hvcC) does not parse.",
+            raise MismatchError(_("The reference's HEVC decoder configuration (hvcC) does not parse."),
                                 detail=str(exc)) from exc
         # nuh_layer_id > 0 only in layered streams (SHVC, MV-HEVC): otherwise it marks bytes as foreign
         self._max_layer = max([v.max_layers - 1 for v in self._vps.values()] + [0])

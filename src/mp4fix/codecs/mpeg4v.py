@@ -37,8 +37,9 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.aac import parse_esds
-from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
+from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, prefixed_positions, register
 from mp4fix.errors import BitstreamError, MismatchError, UnsupportedCodecError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 VOS_START = 0xB0
@@ -297,7 +298,7 @@ def _esds_vol(track: TrackProfile) -> tuple[int, Vol | None]:
     try:
         oti, dsi = parse_esds(esds)
     except MismatchError:
-        raise MismatchError("The reference's 'mp4v' decoder configuration (esds) cannot be read.") from None
+        raise MismatchError(_("The reference's 'mp4v' decoder configuration (esds) cannot be read.")) from None
     return oti, _first_vol(dsi)
 
 
@@ -346,8 +347,9 @@ class Mpeg4VisualMatcher(Matcher):
                 from mp4fix.codecs.mjpeg import MjpegMatcher
                 return MjpegMatcher(track)
             if oti != OTI_MPEG4_VISUAL:
-                name = OTI_NAMES.get(oti, f"video with object type indication 0x{oti:02X}")
-                raise UnsupportedCodecError(f"The reference's 'mp4v' video is {name}, which mp4fix cannot rebuild yet.")
+                name = OTI_NAMES.get(oti) or _("video with object type indication 0x{oti:02X}", oti=oti)
+                raise UnsupportedCodecError(_("The reference's 'mp4v' video is {name}, which mp4fix cannot rebuild "
+                                              "yet.", name=name))
         return super().__new__(cls)
 
     def __init__(self, track: TrackProfile):
@@ -481,23 +483,7 @@ class Mpeg4VisualMatcher(Matcher):
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         lut = np.zeros(256, dtype=bool)
         lut[list(self.start_codes)] = True
-        start = max(int(start), 0)
-        end = min(int(end), len(arr))
-        out = []
-        b = start
-        while b < end:
-            e = min(end, b + self.block_size)
-            n = min(e, len(arr) - 3) - b  # a start code may run past ``end``: the data goes on
-            if n <= 0:
-                break
-            w = arr[b:b + n + 3]
-            idx = np.flatnonzero((w[:n] == 0) & (w[1:n + 1] == 0) & (w[2:n + 2] == 1) & lut[w[3:n + 3]])
-            if idx.size:
-                out.append(idx.astype(np.int64) + b)
-            b = e
-        if not out:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate(out)
+        return prefixed_positions(arr, start, end, b"\x00\x00\x01", lut, self.block_size)
 
     # -- timing --
 
