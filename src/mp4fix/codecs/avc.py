@@ -33,8 +33,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
-                                read_length, sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
+                                poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
@@ -906,7 +906,10 @@ class AvcMatcher(Matcher):
         #: every sample of the reference has an access unit delimiter: then a sample needs one
         self.aud_always = False
         self._ps_cache = ParameterSetMemo()
-        self.max_nal = nal_limit(track)
+        # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
+        levels = [s.level_idc for s in self.sps.values()] + [self.config.level]
+        limits = [level_limit("avc", lv) for lv in levels]
+        self.max_nal = nal_limit(track, None if None in limits else max(limits))
         #: the reference writes an access unit as one length-prefixed unit holding start-code delimited NAL units
         #: (older Android writers: the encoder's Annex B output buffer behind a single length); learned by
         #: learn_reference

@@ -29,8 +29,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
-                                read_length, sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
+                                poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
@@ -611,7 +611,6 @@ class HevcMatcher(Matcher):
             raise MismatchError(_("The reference's HEVC track has no decoder configuration (hvcC)."),
                                 detail=f"track {track.track_id}")
         self._ps_cache = ParameterSetMemo()  # parsed parameter sets by their bytes (bounded)
-        self.max_nal = nal_limit(track)
         self._vps: dict[int, Vps] = {}
         self._sps: dict[int, Sps] = {}
         self._pps: dict[int, Pps] = {}
@@ -629,6 +628,9 @@ class HevcMatcher(Matcher):
         if any(box in track.config for box in ("dvcC", "dvvC", "dvwC")):
             self._extra_types |= {62, 63}  # Dolby Vision: RPU (62) and enhancement-layer (63) NAL units
         self.keyframe_rule = "irap"
+        # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
+        limits = [level_limit("hevc", lv) for lv in [s.level_idc for s in self._sps.values()] + [self.level_idc]]
+        self.max_nal = nal_limit(track, None if None in limits else max(limits))
         #: learned: the fewest NAL units the reference's access units have after their first slice segment
         #: (more slice segments, other layers, suffix units); tells a cut at a NAL unit boundary from the end
         self.trailing_min = 0
