@@ -73,6 +73,12 @@ class TimingModel:
 
     clock: int | None
     rhythms: dict[int, Rhythm]
+    #: how many chunks of each other track the reference writes in a row between two of the clock's chunks,
+    #: at most, while recording (a finished recording writes its last video after the audio ended)
+    runs: dict[int, int] = field(default_factory=dict)
+    #: how much of the clock's media the reference's edit list leaves out at its end (ticks): the audio encoder
+    #: ran on after the recording stopped
+    clock_trim: int = 0
 
 
 @dataclass
@@ -85,6 +91,8 @@ class TrackTimes:
     accuracy: float = 0.0  # seconds: how far a time may be from the recorder's, when rebuilt
     lost: int = 0  # samples counted as lost in gaps
     notes: list[str] = field(default_factory=list)
+    #: ticks of the track's media its edit list leaves out at the end (the recording stopped before them)
+    trim: int = 0
     #: why times were rebuilt: 'rate' (the rate varies) or 'gaps' (lost data left the count of frames unsure)
     reason: str = "rate"
 
@@ -219,7 +227,30 @@ def learn(profile: Profile, orders: dict[int, np.ndarray | None] | None = None) 
             reorder = int(np.abs(p - np.arange(k)).max()) if k else 0
         out[t.index] = Rhythm(nominal, constant, jitter, start, lead, spread, shift, delay, head, lead_range,
                               reorder)
-    return TimingModel(clock, out)
+    return TimingModel(clock, out, *(_ending(profile, clock) if clock is not None else ({}, 0)))
+
+
+def _ending(profile: Profile, clock: int) -> tuple[dict[int, int], int]:
+    """From the reference's layout: each track's longest run of chunks between two clock chunks while the
+    clock was still being written, and how much of the clock's media its edit list leaves out at the end."""
+    layout = profile.layout
+    last_clock = max((k for k, (ti, _n) in enumerate(layout) if ti == clock), default=-1)
+    runs: dict[int, int] = {}
+    current: dict[int, int] = {}
+    for ti, _n in layout[:last_clock + 1]:
+        if ti == clock:
+            current = {}
+            continue
+        current[ti] = current.get(ti, 0) + 1
+        runs[ti] = max(runs.get(ti, 0), current[ti])
+    ck = profile.tracks[clock]
+    normal = [e for e in ck.edit_list if e[1] != -1]
+    trim = 0
+    if len(normal) == 1 and profile.movie_timescale:
+        media_end = int(ck.durations.sum())
+        shown = normal[0][0] * ck.timescale / profile.movie_timescale
+        trim = max(0, int(round(media_end - normal[0][1] - shown)))
+    return runs, trim
 
 
 # --- the recovered samples' times ---------------------------------------------------------------------------
@@ -309,6 +340,8 @@ def rebuild(result: ScanResult, model: TimingModel) -> dict[int, TrackTimes]:
         ck = (np.asarray(clock_scan.offsets, dtype=np.int64),
               ends * (rc.nominal / clock_scan.track.timescale) + rc.origin, rc.origin)
         out[clock] = _counted(clock_scan, rc, int(counts.sum()), None)
+        if model.clock_trim and _clock_finished(clock_scan, tracks, model.runs):
+            out[clock].trim = model.clock_trim
         if lost.any():
             rows_lost = np.repeat(lost, counts) if counts.max() > 1 else lost
             # PCM rows: the lost time goes to the last row of the run before the gap
@@ -344,6 +377,24 @@ def rebuild(result: ScanResult, model: TimingModel) -> dict[int, TrackTimes]:
         if ti == anchor and doubt > 0 and out[ti].claim == "exact":
             out[ti].claim, out[ti].accuracy, out[ti].reason = "rebuilt", doubt, "gaps"
     return out
+
+
+def _clock_finished(clock_scan: TrackScan, tracks: dict[int, TrackScan], runs: dict[int, int]) -> bool:
+    """The recording's audio ended before the data did: after the clock's last sample another track wrote more
+    chunks in a row than the reference ever does while its audio runs (Apple's writer flushes its last two
+    seconds of video after the audio is complete). A cut recording has at most the next chunk or so there."""
+    last = clock_scan.offsets[-1]
+    for ti, ts in tracks.items():
+        if ti == clock_scan.track.index or ti not in runs:
+            continue
+        offs = np.asarray(ts.offsets, dtype=np.int64)
+        sel = offs > last
+        if sel.sum() == 0:
+            continue
+        chunks = len(_chunk_starts(offs[sel], np.asarray(ts.sizes, dtype=np.int64)[sel]))
+        if chunks > runs[ti] + 1:
+            return True
+    return False
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
