@@ -50,9 +50,16 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> P
     if mvhd_node is None:
         raise BoxError("no mvhd", "moov")
     mvhd = boxes.parse(boxes.Mvhd, mvhd_node, "moov > mvhd")
+    if mvhd.times.timescale == 0:
+        raise BoxError("the movie timescale is 0", "moov > mvhd")
     tracks: list[TrackProfile] = []
     for i, trak in enumerate(moov.find_all("trak")):
         tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]", mf.size))
+    for i, t in enumerate(tracks):
+        why = _nonsense(t, mvhd.times.timescale)
+        if why:
+            raise ReferenceError_(f"The reference file {mf.path.name} is damaged: {why}, so a repair "
+                                  "with it would have wrong timing.")
     if not tracks:
         raise ReferenceError_(f"The reference file {mf.path.name} has no tracks.")
     if all(len(t.sizes) == 0 for t in tracks):
@@ -97,6 +104,8 @@ def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProf
         raise BoxError("track without tkhd/mdhd/hdlr/stbl", path)
     tkhd = boxes.parse(boxes.Tkhd, tkhd_node, f"{path} > tkhd")
     mdhd = boxes.parse(boxes.Mdhd, mdhd_node, f"{path} > mdia > mdhd")
+    if mdhd.times.timescale == 0:
+        raise BoxError("the track's timescale is 0", f"{path} > mdia > mdhd")
     handler = boxes.parse(boxes.Hdlr, hdlr_node, f"{path} > mdia > hdlr").handler_type
     stsd_node = stbl.find("stsd")
     if stsd_node is None:
@@ -146,7 +155,7 @@ def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProf
     elst_node = trak.find("edts/elst")
     if elst_node is not None:
         elst = boxes.parse(boxes.Elst, elst_node, f"{path} > edts > elst")
-        edit_list = [(e.segment_duration, e.media_time, e.rate_integer + e.rate_fraction / 65536)
+        edit_list = [(e.segment_duration, e.media_time, boxes.elst_rate(e.rate_integer, e.rate_fraction))
                      for e in elst.entries]
 
     channels = sample_rate = 0
@@ -159,6 +168,42 @@ def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProf
         sizes=sizes, durations=durations.astype(np.int64), ctts=ctts, keyframes=keyframes,
         offsets=offsets, chunk_sizes=chunk_sizes, edit_list=edit_list,
         width=tkhd.width >> 16, height=tkhd.height >> 16, channels=channels, sample_rate=sample_rate)
+
+
+# What a recording's timing can sensibly be. Outside these bounds a reference's tables are damaged, and a
+# repair that copied them would look complete while playing at the wrong speed.
+MAX_FRAME_RATE = 2000.0  # frames per second (phones film slow motion at 960)
+MAX_FRAME_SECONDS = 60.0  # the usual frame's duration (still-image slideshows hold a frame a few seconds)
+MIN_CODED_AUDIO_SECONDS = 0.002  # the shortest compressed audio frame (Opus: 2.5 ms; AAC, AMR, AC-3 longer)
+MAX_AUDIO_SAMPLE_SECONDS = 10.0
+
+
+def _nonsense(t: TrackProfile, movie_timescale: int) -> str:
+    """Why the timing ``t`` declares cannot be a real recording's (a phrase), or "" when it can."""
+    from mp4fix.codecs.pcm import PCM_FOURCCS
+
+    what = {"video": "video", "audio": "audio"}.get(t.kind)
+    if what is None or not len(t.sizes):
+        return ""
+    seconds = t.sample_duration / t.timescale
+    if t.sample_duration <= 0:
+        return f"its {what} track gives its samples a duration of 0 (stts)"
+    if what == "video" and not 1 / MAX_FRAME_RATE <= seconds <= MAX_FRAME_SECONDS:
+        return f"its video track gives each frame {seconds:.6g} s (stts and mdhd timescale {t.timescale})"
+    if what == "audio":
+        short = 0.0 if t.fourcc in PCM_FOURCCS else MIN_CODED_AUDIO_SECONDS
+        if not short <= seconds <= MAX_AUDIO_SAMPLE_SECONDS:
+            return (f"its audio track gives each '{t.fourcc}' frame {seconds:.6g} s (stts and mdhd timescale "
+                    f"{t.timescale})")
+    total = float(t.durations.sum())
+    for duration, media_time, rate in t.edit_list:
+        if media_time < -1 or media_time > total:
+            return f"an edit of its {what} track starts at media time {media_time}, outside the track"
+        if media_time != -1 and not 0 <= rate <= 64:
+            return f"an edit of its {what} track plays at rate {rate:g}"
+        if media_time == -1 and duration / movie_timescale > max(total / t.timescale, 60.0):
+            return f"an edit of its {what} track delays it by {duration / movie_timescale:.6g} s"
+    return ""
 
 
 def _expand_stsc(stsc: np.ndarray, nchunks: int, nsamples: int) -> np.ndarray:
