@@ -160,3 +160,43 @@ def test_sense_checks_accept_every_fixture_reference(fixture_path):
 
 def test_reference_error_is_an_input_error():
     assert issubclass(ReferenceError_, ValueError) and ReferenceError_("x").exit_code == 2
+
+
+# --- the output is never an input; each sentence names its file once --------------------------------------
+
+
+@pytest.mark.parametrize("how", ["same path", "hard link"])
+def test_output_may_never_be_the_reference(tiny, tmp_path, broken, how):
+    """`-o good.mp4 --force` silently overwrote the reference."""
+    data, _ = tiny
+    ref = tmp_path / "good.mp4"
+    ref.write_bytes(data)
+    target = ref
+    if how == "hard link":
+        target = tmp_path / "alias.mp4"
+        target.hardlink_to(ref)
+    proc = mp4fix("repair", broken, "--ref", ref, "-o", target, "--force", "--no-verify")
+    line = one_sentence_error(proc)
+    assert proc.returncode == 2 and "reference" in line and line.count("good.mp4") == 1, line
+    assert ref.read_bytes() == data
+
+
+def test_output_may_never_be_the_broken_file_through_a_link(tmp_path, broken, fixture_path):
+    alias = tmp_path / "alias.mp4"
+    alias.hardlink_to(broken)
+    before = broken.read_bytes()
+    proc = mp4fix("repair", broken, "--ref", fixture_path("tiny"), "-o", alias, "--force", "--no-verify")
+    assert proc.returncode == 2 and "broken file itself" in one_sentence_error(proc)
+    assert broken.read_bytes() == before
+
+
+def test_error_sentences_name_the_file_once(tmp_path, fixture_path):
+    """"mp4fix: x.mp4: x.mp4 is not an MP4 or MOV file" printed the name twice."""
+    bad = tmp_path / "notavideo.mp4"
+    bad.write_bytes(b"hello, this is text and no video at all" * 10)
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    for path in (bad, empty):
+        proc = mp4fix("repair", path, "--ref", fixture_path("tiny"))
+        line = one_sentence_error(proc)
+        assert proc.returncode == 2 and line.count(path.name) == 1, line

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 from mp4fix import __version__
-from mp4fix.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, Mp4fixError
+from mp4fix.errors import EXIT_CANCELLED, EXIT_FAILED, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, CancelledError, Mp4fixError
 from mp4fix.progress import CancelToken, Progress
 
 
@@ -52,6 +55,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# --- signals ------------------------------------------------------------------------------------------
+
+
+class _Stop:
+    """Ctrl-C, SIGTERM, SIGHUP (and on Windows Ctrl-Break and closing the console) all stop mp4fix as a cancel.
+
+    While a repair runs, the first signal fires its ``CancelToken``: the engine stops within a fraction of a
+    second, kills its ffmpeg, removes its temporary file and raises ``CancelledError``. A second signal, or one
+    outside a repair, raises ``KeyboardInterrupt`` at once (every ``finally`` still runs: ffmpeg is killed
+    and the temporary file removed).
+    """
+
+    def __init__(self) -> None:
+        self.token: CancelToken | None = None  # the running repair's, when one runs
+        self.reason: str | None = None  # what stopped mp4fix: 'SIGINT', 'SIGTERM', 'the console was closed'
+        self.finished = threading.Event()  # the console-close handler waits for it (Windows)
+        self._console_handler = None
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set from the main thread (the CLI called from a test thread)
+        for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                try:
+                    signal.signal(signum, self._on_signal)
+                except (OSError, ValueError):
+                    pass
+        if os.name == "nt":  # pragma: no cover - Windows only
+            self._install_console_close()
+
+    def _on_signal(self, signum, frame) -> None:
+        first = self.reason is None
+        self.reason = signal.Signals(signum).name
+        if first and self.token is not None and not self.token.cancelled:
+            self.token.cancel()
+            return
+        raise KeyboardInterrupt
+
+    def _install_console_close(self) -> None:  # pragma: no cover - Windows only
+        """Closing the console window, logging off or shutting down (CTRL_CLOSE/LOGOFF/SHUTDOWN_EVENT) gives a
+        process about 5 s; Python's signal module does not see them. Cancel, and wait for the clean-up."""
+        import ctypes
+        from ctypes import wintypes
+
+        routine = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)
+
+        def handler(event: int) -> bool:
+            if event not in (2, 5, 6):
+                return False  # Ctrl-C / Ctrl-Break: Python's own handler turns them into signals
+            self.reason = self.reason or {2: "the console was closed", 5: "logoff", 6: "shutdown"}[event]
+            if self.token is not None:
+                self.token.cancel()
+                self.finished.wait(4.0)
+            return False  # let Windows end the process now
+
+        self._console_handler = routine(handler)  # kept referenced: Windows calls it later
+        ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, True)
+
+
+_STOP = _Stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         # a file name or message the console's code page lacks (Windows cp1252) must not crash the command
@@ -62,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
+    _STOP.install()
+    try:
+        return _run(args)
+    finally:
+        _STOP.finished.set()
+
+
+def _run(args) -> int:
     try:
         if args.command == "repair":
             return cmd_repair(args)
@@ -73,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mp4fix: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("mp4fix: cancelled; nothing was written.", file=sys.stderr)
+        print("mp4fix: cancelled.", file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # a bug: still one sentence, the traceback only on request
         if args.debug:
@@ -122,17 +196,23 @@ def cmd_repair(args) -> int:
         return EXIT_INPUT
     reports, worst = [], EXIT_OK
     cancel = CancelToken()
-    for path in args.broken:
+    _STOP.token = cancel
+    for i, path in enumerate(args.broken):
         bar = _Bar(path.name, not (args.quiet or args.json))
         try:
             report = repair(path, args.ref, output=args.output, out_dir=args.out_dir, overwrite=args.force,
                             verify=not args.no_verify, progress=bar, cancel=cancel)
-        except KeyboardInterrupt:
+        except (CancelledError, KeyboardInterrupt):
             bar.done()
-            raise
+            _STOP.token = None
+            message = _cancelled(path, args.broken[i + 1:])
+            print(f"mp4fix: {message}", file=sys.stderr)
+            reports.append({"input": str(path), "error": message, "exit_code": EXIT_CANCELLED})
+            worst = EXIT_CANCELLED
+            break
         except Mp4fixError as exc:
             bar.done()
-            print(f"mp4fix: {path.name}: {exc}", file=sys.stderr)
+            print(f"mp4fix: {_naming(path, str(exc))}", file=sys.stderr)
             reports.append({"input": str(path), "error": str(exc), "exit_code": exc.exit_code})
             worst = max(worst, exc.exit_code)
             continue
@@ -144,9 +224,22 @@ def cmd_repair(args) -> int:
         reports.append(d)
         if not args.quiet and not args.json:
             print(format_report(report))
+    _STOP.token = None
     if args.json:
         print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
     return worst
+
+
+def _naming(path: Path, message: str) -> str:
+    """``message`` about ``path``, naming the file once: prefixed with its name unless the sentence names it."""
+    return message if path.name in message else f"{path.name}: {message}"
+
+
+def _cancelled(path: Path, not_started: list[Path]) -> str:
+    """What a cancel left: the repair of ``path`` wrote nothing (its output only appears once complete)."""
+    why = f" ({_STOP.reason})" if _STOP.reason not in (None, "SIGINT") else ""
+    rest = f"; {len(not_started)} more file(s) were not started" if not_started else ""
+    return f"{path.name}: cancelled{why}; its repair was not written{rest}."
 
 
 def _seconds(s: float) -> str:

@@ -17,9 +17,11 @@ from mp4fix import build, codecs
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
+    CancelledError,
     InputError,
     MismatchError,
     Mp4fixError,
+    OutputError,
     NotBrokenError,
     NothingRecoveredError,
     UnsupportedCodecError,
@@ -30,7 +32,7 @@ from mp4fix.reference import learn_profile
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
-from mp4fix.write import check_output, plan_layout, write_file
+from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, trial_prefix, write_file
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
 
@@ -59,32 +61,38 @@ class RepairPlan:
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
     delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
     scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
+    cancel: CancelToken | None = None
 
 
 def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
          out_dir: str | Path | None = None, overwrite: bool = False, pattern: str = "{stem}_fixed",
-         check_fit: bool = True) -> RepairPlan:
+         check_fit: bool = True, cancel: CancelToken | None = None) -> RepairPlan:
     """Check that ``broken`` can be repaired with ``reference`` without writing anything.
 
     Raises ``InputError`` (bad broken file or reference), ``NotBrokenError``, ``UnsupportedCodecError``,
-    ``MismatchError`` (the reference does not describe the broken file) or ``OutputError``.
+    ``MismatchError`` (the reference does not describe the broken file) or ``OutputError``; and
+    ``CancelledError`` within a fraction of a second of ``cancel.cancel()``.
     """
+    check = _checker(cancel)
     broken, reference = Path(broken), Path(reference)
+    check()
     diag = diagnose(broken)
     if diag.has_moov and not diag.broken:
         raise NotBrokenError(f"{broken.name} is not broken: it has a complete index (moov) and should play "
                              "as it is.")
     if not diag.broken:
         raise InputError(f"{broken.name}: {diag.problem}")
+    check()
     profile = learn_profile(reference)
     final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
-    check_output(final, overwrite, broken)
+    check_output(final, overwrite, broken, reference)
 
     matchers: list[Matcher | None] = []
     skipped: dict[int, str] = {}
     delays: dict[int, int | None] = {}
     with MediaFile(reference, role="reference") as ref:
         for t in profile.tracks:
+            check()
             m, why = codecs.make_matcher(t, ref.data)
             matchers.append(m)
             if why:
@@ -95,7 +103,8 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
         codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
         reasons = "; ".join(dict.fromkeys(skipped.values()))
         raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
-    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
+    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays, cancel=cancel)
+    check()
     if check_fit:
         _check_fit(p)
     return p
@@ -116,35 +125,47 @@ def _check_fit(p: RepairPlan) -> None:
     with MediaFile(p.broken) as mf:
         start = diag.mdat_start
         end = min(diag.mdat_end, start + FIT_PROBE_BYTES)
-        probe = Scanner(mf.data, mf.arr, p.profile, _fresh(p)).run(start, end)
+        probe = Scanner(mf.data, mf.arr, p.profile, _fresh(p), check=_checker(p.cancel)).run(start, end)
         if probe.bytes_used == 0 or probe.bytes_used < 0.5 * (end - start - probe.tail):
             raise _mismatch(p, probe)
         if end == diag.mdat_end:
             p.scanned = probe  # a short recording: the full scan is already done
-        with tempfile.TemporaryDirectory(prefix="mp4fix-trial-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=trial_prefix()) as tmp:
             trial = Path(tmp) / ("trial" + p.broken.suffix)
             layout, moov, _ = _assemble(mf, p, probe)
-            write_file(mf, layout, moov, trial, overwrite=True)
+            write_file(mf, layout, moov, trial, overwrite=True,
+                       cancelled=lambda: p.cancel is not None and p.cancel.cancelled)
             try:
-                verdict = fftools.decode_check(trial, timeout=120)
+                verdict = fftools.decode_check(trial, timeout=120, cancel=p.cancel)
+            except CancelledError:
+                raise
             except Mp4fixError:
                 return  # ffmpeg unavailable: the full repair's own check will say so
-    if verdict.decode_errors > 0 and _reference_decodes_cleanly(p.reference):
+    if verdict.decode_errors > 0 and _reference_decodes_cleanly(p.reference, p.cancel):
         raise MismatchError(
             f"The reference {p.reference.name} does not match {p.broken.name}: with its settings the recording "
             "cannot be decoded (the video or audio settings differ). Use a reference recorded with the same "
             "device and settings.", detail=verdict.log)
 
 
-def _reference_decodes_cleanly(reference: Path) -> bool:
+def _reference_decodes_cleanly(reference: Path, cancel: CancelToken | None = None) -> bool:
     """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
     rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
     from mp4fix import fftools
 
     try:
-        return fftools.decode_check(reference, timeout=300).decode_errors == 0
+        return fftools.decode_check(reference, timeout=300, cancel=cancel).decode_errors == 0
+    except CancelledError:
+        raise
     except Mp4fixError:
         return True
+
+
+def _checker(cancel: CancelToken | None):
+    """A function that raises ``CancelledError`` once ``cancel`` fired (and does nothing without a token)."""
+    if cancel is None:
+        return lambda: None
+    return cancel.raise_if_cancelled
 
 
 def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
@@ -188,16 +209,21 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     """
     report_progress = ProgressReporter(progress, cancel)
     report_progress("diagnose", 0.0, "Reading the broken file")
-    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern)
+    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern, cancel=cancel)
     report_progress("reference", 1.0, "Learned the reference")
     report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
+    stale = remove_stale(p.output.parent)
+    if stale:
+        report.warnings.append(f"Removed {len(stale)} leftover temporary file(s) of an earlier repair that was "
+                               f"stopped before it could clean up: {', '.join(stale)}.")
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
         if p.scanned is not None:
             result = p.scanned
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
-                              progress=lambda f: report_progress("scan", f, "Finding audio and video samples"))
+                              progress=lambda f: report_progress("scan", f, "Finding audio and video samples"),
+                              check=report_progress.check)
             result = scanner.run(diag.mdat_start, diag.mdat_end)
         report_progress("scan", 1.0, "Found the samples")
         if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
@@ -206,16 +232,34 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report_progress("build", 0.0, "Building the index")
         layout, moov, built = _assemble(mf, p, result)
         report_progress("build", 1.0)
-        report_progress("write", 0.0, f"Writing {p.output.name}")
-        write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
-                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
-                   cancelled=lambda: cancel is not None and cancel.cancelled)
-        report.output = str(p.output)
         report.mdat_bytes = diag.recoverable_bytes
         report.bytes_used = result.bytes_used
         report.bytes_skipped = result.bytes_skipped
         report.bytes_padding = result.bytes_padding
         report.truncated_tail = result.tail
+        _describe_tracks(report, p, result, built)
+
+        written: list = []
+
+        def check(tmp: Path) -> None:  # the decode check runs on the complete file before it gets its name
+            if verify:
+                report.verify = _verify(tmp, report_progress, cancel)
+            written.append(file_identity(tmp))  # the rename keeps it: tells our file from another's
+
+        report_progress("write", 0.0, f"Writing {p.output.name}")
+        write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
+                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
+                   cancelled=lambda: cancel is not None and cancel.cancelled, check=check, reference=p.reference)
+    report.output = str(p.output)
+    # from here on the file is there: a cancel now changes nothing, and the report must say so
+    ProgressReporter(progress, None)("verify", 1.0, "Done")
+    if file_identity(p.output) != written[0]:
+        raise OutputError(f"{p.output} was replaced by another program as this repair finished; the repair of "
+                          f"{p.broken.name} was not kept. Repair it again to another file name.")
+    return report
+
+
+def _describe_tracks(report: RepairReport, p: RepairPlan, result: ScanResult, built: list[build.TrackTables]) -> None:
     for ts in result.tracks:
         t = ts.track
         if ts.matcher is None:
@@ -238,10 +282,6 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     if result.bytes_skipped:
         report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
                                "no track that could be rebuilt and were left out of the index.")
-    if verify:
-        report.verify = _verify(p.output, report_progress, cancel)
-    report_progress("verify", 1.0, "Done")
-    return report
 
 
 def _stretch_single_samples(built: list[build.TrackTables]) -> None:
@@ -265,10 +305,9 @@ def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken |
     try:
         return fftools.decode_check(path, progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"),
                                     cancel=cancel)
+    except CancelledError:
+        raise  # the output is not written yet (the check runs before the rename): nothing is left behind
     except Mp4fixError as exc:
-        if exc.exit_code == 130:
-            path.unlink(missing_ok=True)  # cancelled at the last step: leave nothing half-done behind
-            raise
         return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}")
 
 

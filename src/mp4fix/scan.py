@@ -78,8 +78,9 @@ class Scanner:
     """One pass over ``data[start:end)`` with one matcher per track (None for tracks that cannot be parsed)."""
 
     def __init__(self, data, arr: np.ndarray, profile: Profile, matchers: list[Matcher | None],
-                 progress: Callable[[float], None] | None = None):
+                 progress: Callable[[float], None] | None = None, check: Callable[[], None] | None = None):
         self.data = data
+        self.check = check  # called every few samples; raises to stop the scan (a cancel)
         self.arr = arr
         self.profile = profile
         self.matchers = matchers
@@ -372,7 +373,11 @@ class Scanner:
         last: int | None = None
         run = 0
         next_report = start
+        steps = 0
         while pos < end:
+            steps += 1
+            if self.check is not None and not steps & 31:
+                self.check()
             if pos >= next_report and self.progress is not None:
                 self.progress((pos - start) / max(end - start, 1))
                 next_report = pos + (1 << 20)
@@ -478,6 +483,8 @@ class Scanner:
                     self._cache.clear()
             if self.progress is not None:
                 self.progress((stop - self._start) / max(self._end - self._start, 1))
+            if self.check is not None:
+                self.check()
             pos = stop
         return None
 
