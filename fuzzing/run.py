@@ -47,8 +47,9 @@ def _alarm(signum, frame):
     raise Hang("the case took longer than its time limit")
 
 
-def _limit(memory_mb: int, cpu_seconds: int) -> None:
+def _limit(memory_mb: int, cpu_seconds: float) -> None:
     limit = memory_mb << 20
+    cpu_seconds = int(cpu_seconds + 0.999)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, hard if hard != resource.RLIM_INFINITY else cpu_seconds + 5))
@@ -164,7 +165,8 @@ def _repair_case(pairs, case: int, master: int, folder: Path) -> tuple[list[str]
 
 
 def run_repairs(args) -> dict:
-    from mp4fix import cli
+    # everything a repair imports, imported once here: each forked case then starts at once
+    from mp4fix import cli, diagnose, fftools, repair  # noqa: F401
 
     names = REPAIR_PAIRS if not args.ci else CI_REPAIR_PAIRS
     pairs = [(a, b, targets.seed_path(a).read_bytes(), targets.seed_path(b).read_bytes()) for a, b in names]
@@ -190,6 +192,8 @@ def run_repairs(args) -> dict:
                     fd_err = os.open(folder / "stderr", os.O_WRONLY | os.O_CREAT)
                     os.dup2(fd_out, 1)
                     os.dup2(fd_err, 2)
+                    sys.stdout = open(1, "w", closefd=False)  # also when a test runner had replaced them
+                    sys.stderr = open(2, "w", closefd=False)
                     _limit(args.memory_mb, args.case_seconds)
                     code = cli.main(argv)
                     sys.stdout.flush()
@@ -277,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scratch", default=None, help="folder for the repairs' files (default: the temp folder)")
     ap.add_argument("--memory-mb", type=int, default=2048, help="address-space limit per process")
     ap.add_argument("--case-seconds", type=float, default=None,
-                    help="time limit per case (default: 5 s per parser case, 60 s per repair)")
+                    help="time limit per case (default: 30 s per parser case, 60 s per repair; generous for a "
+                         "shared machine: a parser case takes milliseconds)")
     ap.add_argument("--seeds", nargs="*", default=None, help="reference fixtures the parser cases start from")
     ap.add_argument("--ci", action="store_true", help="only the quickest seed files")
     ap.add_argument("--progress", type=int, default=0, help="print a line every N cases")
@@ -286,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds is None:
         args.seeds = targets.CI_REFERENCES if args.ci else [n for v in targets.SEED_REFERENCES.values() for n in v]
     if args.case_seconds is None:
-        args.case_seconds = 5.0 if args.what == "parsers" else 60
+        args.case_seconds = 30.0 if args.what == "parsers" else 60
     if args.replay is not None:
         targets.run_parser_case(targets.load_seeds(args.seeds), args.replay, args.master)
         print("no finding")
