@@ -36,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("repair", help="rebuild the index of one or more broken files")
     rp.add_argument("broken", nargs="+", type=Path, help="broken .mp4/.mov file(s)")
-    rp.add_argument("--ref", "-r", required=True, type=Path, metavar="GOOD",
-                    help="a healthy file recorded with the same device and settings")
+    rp.add_argument("--ref", "-r", type=Path, metavar="GOOD",
+                    help="a healthy file recorded with the same device and settings (not needed for a "
+                         "fragmented MP4, which indexes itself)")
     out = rp.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", type=Path, help="output file (one broken file only)")
     out.add_argument("--out-dir", type=Path, help="folder for the repaired files (default: beside each input)")

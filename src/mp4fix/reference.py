@@ -40,7 +40,16 @@ def learn_profile(path) -> Profile:
                 f"The reference file {mf.path.name} is damaged and cannot be read ({exc}).") from None
 
 
-def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> Profile:
+def own_index(mf: MediaFile, refs: list[boxes.BoxRef]) -> Profile:
+    """The index a fragmented file carries in its own moov (track templates, and the samples of a hybrid
+    file's first fragment, which may point past a cut): raises ``BoxError`` when it cannot be read."""
+    moov = next((r for r in refs if r.type == "moov" and not r.truncated), None)
+    if moov is None:
+        raise BoxError("no complete moov", "moov")
+    return _learn(mf, refs, moov, own=True)
+
+
+def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef, own: bool = False) -> Profile:
     data = mf.data
     moov = boxes.parse_tree(data, moov_ref)
     ftyp_ref = next((r for r in refs if r.type == "ftyp"), None)
@@ -56,20 +65,20 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> P
     for i, trak in enumerate(moov.find_all("trak")):
         tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]", mf.size))
     for i, t in enumerate(tracks):
-        why = _nonsense(t, mvhd.times.timescale)
+        why = "" if own else _nonsense(t, mvhd.times.timescale)
         if why:
             raise ReferenceError_(f"The reference file {mf.path.name} is damaged: {why}, so a repair "
                                   "with it would have wrong timing.")
     if not tracks:
         raise ReferenceError_(f"The reference file {mf.path.name} has no tracks.")
-    if all(len(t.sizes) == 0 for t in tracks):
+    if not own and all(len(t.sizes) == 0 for t in tracks):
         if moov.find("mvex") is not None:
             raise ReferenceError_(
                 f"The reference file {mf.path.name} is a fragmented MP4, which mp4fix cannot learn from yet; "
                 "choose a regular recording.")
         raise ReferenceError_(f"The reference file {mf.path.name} holds no samples.")
     for t in tracks:
-        if len(t.sizes) and int((t.offsets + t.sizes).max()) > mf.size:
+        if not own and len(t.sizes) and int((t.offsets + t.sizes).max()) > mf.size:
             raise ReferenceError_(
                 f"The reference file {mf.path.name} is itself cut short (its index points past its end); "
                 "choose a recording that plays to the end.")

@@ -17,6 +17,7 @@ from mp4fix import build, codecs
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
+    BoxError,
     CancelledError,
     InputError,
     MismatchError,
@@ -52,11 +53,11 @@ class RepairPlan:
     """Everything checked and learned before the long work starts."""
 
     broken: Path
-    reference: Path
+    reference: Path | None  # None only for a fragmented file, which indexes itself
     output: Path
     overwrite: bool
     diagnosis: Diagnosis
-    profile: Profile
+    profile: Profile | None  # None for a fragmented file
     matchers: list[Matcher | None]
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
     delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
@@ -64,7 +65,7 @@ class RepairPlan:
     cancel: CancelToken | None = None
 
 
-def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
+def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
          out_dir: str | Path | None = None, overwrite: bool = False, pattern: str = "{stem}_fixed",
          check_fit: bool = True, cancel: CancelToken | None = None) -> RepairPlan:
     """Check that ``broken`` can be repaired with ``reference`` without writing anything.
@@ -74,14 +75,25 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
     ``CancelledError`` within a fraction of a second of ``cancel.cancel()``.
     """
     check = _checker(cancel)
-    broken, reference = Path(broken), Path(reference)
+    broken = Path(broken)
+    reference = Path(reference) if reference is not None else None
     check()
     diag = diagnose(broken)
+    if diag.fragmented and not diag.broken and diag.has_moov and diag.fragments:
+        raise NotBrokenError(f"{broken.name} is not broken: it is a complete fragmented MP4 and should play as "
+                             "it is.")
     if diag.has_moov and not diag.broken:
         raise NotBrokenError(f"{broken.name} is not broken: it has a complete index (moov) and should play "
                              "as it is.")
     if not diag.broken:
-        raise InputError(f"{broken.name}: {diag.problem}")
+        raise InputError(_naming(broken, diag.problem))
+    if diag.fragmented:  # its own fragments index it: no reference to learn, nothing to scan
+        final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
+        check_output(final, overwrite, broken, reference)
+        return RepairPlan(broken, reference, final, overwrite, diag, None, [], cancel=cancel)
+    if reference is None:
+        raise InputError(f"{broken.name} needs a reference: a healthy recording made with the same device and "
+                         "settings (--ref).")
     check()
     profile = learn_profile(reference)
     final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
@@ -161,6 +173,11 @@ def _reference_decodes_cleanly(reference: Path, cancel: CancelToken | None = Non
         return True
 
 
+def _naming(path: Path, sentence: str) -> str:
+    """``sentence`` about ``path``, naming the file once."""
+    return sentence if path.name in sentence else f"{path.name}: {sentence}"
+
+
 def _checker(cancel: CancelToken | None):
     """A function that raises ``CancelledError`` once ``cancel`` fired (and does nothing without a token)."""
     if cancel is None:
@@ -198,11 +215,14 @@ def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:
         detail=f"{probe.bytes_used} of {probe.end - probe.start} probed bytes recognised")
 
 
-def repair(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
+def repair(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
            cancel: CancelToken | None = None) -> RepairReport:
     """Rebuild the index of ``broken`` using the healthy ``reference``; write ``<stem>_fixed<ext>``.
+
+    A fragmented MP4 cut inside a fragment needs no reference (``reference`` may be None): its own fragments
+    index it, and it is written as a regular MP4.
 
     Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
@@ -211,11 +231,13 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     report_progress("diagnose", 0.0, "Reading the broken file")
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern, cancel=cancel)
     report_progress("reference", 1.0, "Learned the reference")
-    report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
+    report = RepairReport(input=str(p.broken), reference=str(p.reference or ""), output=None)
     stale = remove_stale(p.output.parent)
     if stale:
         report.warnings.append(f"Removed {len(stale)} leftover temporary file(s) of an earlier repair that was "
                                f"stopped before it could clean up: {', '.join(stale)}.")
+    if p.diagnosis.fragmented:
+        return _repair_fragmented(p, report, verify, progress, cancel)
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
         if p.scanned is not None:
@@ -252,6 +274,73 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
                    cancelled=lambda: cancel is not None and cancel.cancelled, check=check, reference=p.reference)
     report.output = str(p.output)
     # from here on the file is there: a cancel now changes nothing, and the report must say so
+    ProgressReporter(progress, None)("verify", 1.0, "Done")
+    if file_identity(p.output) != written[0]:
+        raise OutputError(f"{p.output} was replaced by another program as this repair finished; the repair of "
+                          f"{p.broken.name} was not kept. Repair it again to another file name.")
+    return report
+
+
+def _repair_fragmented(p: RepairPlan, report: RepairReport, verify: bool, progress: ProgressCallback | None,
+                       cancel: CancelToken | None) -> RepairReport:
+    """A fragmented MP4 cut inside a fragment: a regular file indexed from its own fragments (``fragments``)."""
+    from mp4fix import fragments
+    from mp4fix.reference import own_index, top_level
+
+    report_progress = ProgressReporter(progress, cancel)
+    report_progress("scan", 0.0, "Reading the fragments")
+    with MediaFile(p.broken) as mf:
+        refs = top_level(mf.data, mf.size)
+        try:
+            profile = own_index(mf, refs)
+            frag = fragments.read_fragments(mf.data, mf.size, refs, profile)
+        except BoxError as exc:
+            raise InputError(f"The index of the fragmented file {p.broken.name} is damaged ({exc}).") from None
+        built = fragments.tables(frag, profile)
+        if not built:
+            raise NothingRecoveredError(f"No complete sample was found in the fragmented file {p.broken.name}: "
+                                        "the cut fell inside its first fragment's index.")
+        report_progress("build", 0.0, "Building the index")
+        data_end = max(int(tt.offsets[-1] + tt.sizes[-1]) for tt in built)
+        last = max((r for r in refs if r.type == "mdat" and r.payload_start <= data_end), key=lambda r: r.offset)
+        layout = plan_layout(mf, last.offset, last.header_size, max(data_end, last.payload_start), None)
+        stale = tuple(r.offset for r in refs if r.type in ("moov", "moof", "sidx", "mfra") and r.end <= layout.head_end)
+        layout = dataclasses.replace(layout, stale=stale)
+        for tt in built:  # only the samples of the last mdat move, if its header had to grow
+            tt.offsets = np.where(tt.offsets >= last.payload_start, tt.offsets + layout.shift, tt.offsets)
+        moov = build.build_moov(profile, built).to_bytes()
+        report.mdat_bytes = frag.mdat_bytes
+        report.bytes_used = int(sum(int(tt.sizes.sum()) for tt in built))
+        report.truncated_tail = max(0, min(last.end, mf.size) - data_end)
+        for tt in built:
+            t = tt.track
+            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
+                                             tt.media_duration / t.timescale, int(tt.sizes.sum()),
+                                             keyframes=int(tt.keyframes.sum())))
+        for t in profile.tracks:
+            if not frag.runs[t.track_id].sizes:
+                report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
+                                                 note="no complete sample of this track was found"))
+        partial = (f" and {frag.kept_partial} whole sample(s) of the fragment the cut broke"
+                   if frag.kept_partial else "")
+        report.warnings.append(f"{p.broken.name} is a fragmented MP4 whose own fragments index it: its "
+                               f"{frag.complete} complete fragment(s){partial} were kept and written as a "
+                               "regular MP4.")
+        if p.reference is not None:
+            report.warnings.append(f"The reference {p.reference.name} was not needed: a fragmented file "
+                                   "indexes itself.")
+        written: list = []
+
+        def check(tmp: Path) -> None:
+            if verify:
+                report.verify = _verify(tmp, report_progress, cancel)
+            written.append(file_identity(tmp))
+
+        report_progress("write", 0.0, f"Writing {p.output.name}")
+        write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
+                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
+                   cancelled=lambda: cancel is not None and cancel.cancelled, check=check, reference=p.reference)
+    report.output = str(p.output)
     ProgressReporter(progress, None)("verify", 1.0, "Done")
     if file_identity(p.output) != written[0]:
         raise OutputError(f"{p.output} was replaced by another program as this repair finished; the repair of "
