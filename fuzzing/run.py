@@ -69,7 +69,9 @@ def _record(out: Path, kind: str, case: int, what: str, detail: str = "", files:
 
 def run_parsers(args) -> dict:
     seeds = targets.load_seeds(args.seeds)
-    counts = {"boxes": 0, "matcher": 0, "learn": 0}
+    frag_seeds = targets.load_fragmented(targets.FRAGMENTED[:2] if args.ci else None)
+    kinds = tuple(args.kinds)
+    counts = {k: 0 for k in kinds}
     findings: list[tuple[int, str]] = []
     out = Path(args.out)
     start_time = time.monotonic()
@@ -86,7 +88,7 @@ def run_parsers(args) -> dict:
                 os.write(w, struct.pack("<Q", c))
                 signal.setitimer(signal.ITIMER_REAL, args.case_seconds)
                 try:
-                    targets.run_parser_case(seeds, c, args.master)
+                    targets.run_parser_case(seeds, c, args.master, frag_seeds, kinds)
                 except BaseException as exc:  # noqa: BLE001 - everything is a finding here
                     signal.setitimer(signal.ITIMER_REAL, 0)
                     _record(out, "parser", c, f"{type(exc).__name__}: {exc}"[:500], traceback.format_exc())
@@ -116,8 +118,7 @@ def run_parsers(args) -> dict:
         else:
             case = stop
     for c in range(args.start, stop):
-        rng = random.Random(args.master * 1_000_003 + c)
-        counts[rng.choices(("boxes", "matcher", "learn"), (4, 5, 1))[0]] += 1
+        counts[targets.case_kind(c, args.master, kinds)[1]] += 1
     return {"cases": args.cases, "per_target": counts, "findings": [c for c, _ in findings],
             "seconds": round(time.monotonic() - start_time, 1)}
 
@@ -128,8 +129,9 @@ def run_parsers(args) -> dict:
 REPAIR_PAIRS = [("tiny", "tiny"), ("tiny_video_only", "tiny_video_only"), ("avc_pcm_mov", "avc_pcm_mov_ref"),
                 ("aud_ac3_mp4", "aud_ac3_mp4_ref"), ("aud_amr_3gp", "aud_amr_3gp_ref"),
                 ("vid_mjpeg_mov_pcm", "vid_mjpeg_mov_pcm_ref"), ("vid_mpeg4_bf_aac", "vid_mpeg4_bf_aac_ref"),
-                ("aac_voice_m4a", "aac_voice_m4a_ref")]
-CI_REPAIR_PAIRS = [("tiny", "tiny"), ("tiny_video_only", "tiny_video_only")]
+                ("aac_voice_m4a", "aac_voice_m4a_ref"), ("frag_avc_aac", None), ("frag_avc_aac_hybrid", None),
+                ("frag_avc_aac_separate", "tiny")]
+CI_REPAIR_PAIRS = [("tiny", "tiny"), ("tiny_video_only", "tiny_video_only"), ("frag_avc_aac_base_moof", None)]
 
 
 def _sha(path: Path) -> str:
@@ -143,20 +145,22 @@ def _repair_case(pairs, case: int, master: int, folder: Path) -> tuple[list[str]
     rng = random.Random(master * 1_000_003 + case)
     rec_name, ref_name, rec, ref = rng.choice(pairs)
     mdat = next(r for r in boxes.walk(rec) if r.type == "mdat")
-    cut = rng.randrange(mdat.payload_start + 1, mdat.end)
+    fragmented = any(r.type == "moof" for r in boxes.walk(rec))
+    cut = rng.randrange(mdat.payload_start + 1, len(rec) if fragmented else mdat.end)
     broken = rec[:cut]
     what = rng.random()
     if what < 0.75:
-        broken = targets.mutate(rng, broken, mdat.offset, len(broken), rounds=rng.choice((1, 2, 4, 16, 64)))
-    if what > 0.55:
+        lo = 0 if fragmented else mdat.offset  # a fragmented file's index is in its moof boxes, all along it
+        broken = targets.mutate(rng, broken, lo, len(broken), rounds=rng.choice((1, 2, 4, 16, 64)))
+    if ref is not None and what > 0.55:
         ref_moov = next(r for r in boxes.walk(ref) if r.type == "moov")
         ref = targets.mutate(rng, ref, ref_moov.offset, ref_moov.end)
     ext = ".mov" if rec[4:12] == b"ftypqt  " else ".mp4"
     bpath, rpath = folder / f"broken{ext}", folder / f"good{ext}"
     bpath.write_bytes(broken)
-    rpath.write_bytes(ref)
+    rpath.write_bytes(ref if ref is not None else b"unused")
     out = folder / f"out{ext}"
-    argv = ["repair", str(bpath), "--ref", str(rpath), "-o", str(out)]
+    argv = ["repair", str(bpath), "-o", str(out)] + (["--ref", str(rpath)] if ref is not None else [])
     if rng.random() < 0.97:
         argv.append("--no-verify")
     if rng.random() < 0.3:
@@ -168,8 +172,9 @@ def run_repairs(args) -> dict:
     # everything a repair imports, imported once here: each forked case then starts at once
     from mp4fix import cli, diagnose, fftools, repair  # noqa: F401
 
-    names = REPAIR_PAIRS if not args.ci else CI_REPAIR_PAIRS
-    pairs = [(a, b, targets.seed_path(a).read_bytes(), targets.seed_path(b).read_bytes()) for a, b in names]
+    names = [p for p in (REPAIR_PAIRS if not args.ci else CI_REPAIR_PAIRS) if args.only in p[0]]
+    pairs = [(a, b, targets.seed_path(a).read_bytes(), targets.seed_path(b).read_bytes() if b else None)
+             for a, b in names]
     out = Path(args.out)
     scratch = Path(tempfile.mkdtemp(prefix="mp4fix-fuzz-", dir=args.scratch))
     codes: dict[int, int] = {}
@@ -286,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="*", default=None, help="reference fixtures the parser cases start from")
     ap.add_argument("--ci", action="store_true", help="only the quickest seed files")
     ap.add_argument("--progress", type=int, default=0, help="print a line every N cases")
+    ap.add_argument("--kinds", nargs="+", choices=targets.KINDS, default=list(targets.KINDS),
+                    help="parser targets to run (default: all)")
+    ap.add_argument("--only", default="", help="repairs: only the recordings whose name contains this")
     ap.add_argument("--replay", type=int, default=None, help="run one parser case here and show its traceback")
     args = ap.parse_args(argv)
     if args.seeds is None:
@@ -293,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.case_seconds is None:
         args.case_seconds = 30.0 if args.what == "parsers" else 60
     if args.replay is not None:
-        targets.run_parser_case(targets.load_seeds(args.seeds), args.replay, args.master)
+        targets.run_parser_case(targets.load_seeds(args.seeds), args.replay, args.master, kinds=tuple(args.kinds))
         print("no finding")
         return 0
     summary = run_parsers(args) if args.what == "parsers" else run_repairs(args)

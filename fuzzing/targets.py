@@ -52,6 +52,10 @@ SEED_REFERENCES = {
 }
 #: the small set the CI slice uses (fast to make, H.264 + AAC + HEVC + PCM + timecode)
 CI_REFERENCES = ["tiny", "hevc_aac48s_ref", "avc_pcm_mov_ref", "avc2_tmcd_mov_ref"]
+#: fragmented recordings (the ``fragments`` target): every layout the factory makes
+FRAGMENTED = ["frag_avc_aac", "frag_avc_aac_base_moof", "frag_avc_aac_separate", "frag_avc_aac_hybrid"]
+KINDS = ("boxes", "matcher", "learn", "fragments")
+WEIGHTS = (4, 5, 1, 1)
 
 
 def seed_path(name: str) -> Path:
@@ -262,6 +266,49 @@ _SCRATCH = Path(os.environ.get("MP4FIX_FUZZ_SCRATCH") or ("/dev/shm" if os.path.
                                                             tempfile.gettempdir()))
 
 
+def load_fragmented(names: list[str] | None = None) -> list[bytes]:
+    return [seed_path(n).read_bytes() for n in (names or FRAGMENTED)]
+
+
+def target_fragments(original: bytes, rng: random.Random, scratch: Path | None = None) -> None:
+    """A fragmented recording cut somewhere and mutated in its index boxes (moov, moof): diagnose it, read its
+    fragments and build the regular index from them, as the repair does."""
+    from mp4fix import fragments
+    from mp4fix.diagnose import diagnose
+    from mp4fix.reference import own_index, top_level
+
+    data = original[:rng.randrange(64, len(original) + 1)] if rng.random() < 0.7 else original
+    refs = [r for r in boxes.walk(data) if r.type in ("moov", "moof")]
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        if refs:
+            r = rng.choice(refs)
+            data = mutate(rng, data, r.offset, min(r.end, len(data)), rounds=rng.choice((1, 2, 4)))
+    path = (scratch or _SCRATCH) / f"mp4fix-fuzz-frag-{os.getpid()}.mp4"
+    path.write_bytes(data)
+    try:
+        try:
+            diagnose(path)
+        except Mp4fixError:
+            return
+        with MediaFile(path) as mf:
+            refs = top_level(mf.data, mf.size)
+            if not refs or not fragments.is_fragmented(refs, mf.data):
+                return
+            try:
+                profile = own_index(mf, refs)
+                frag = fragments.read_fragments(mf.data, mf.size, refs, profile)
+            except BoxError:
+                return
+            built = fragments.tables(frag, profile)
+            for tt in built:
+                if len(tt.offsets) and (tt.offsets.min() < 0 or int((tt.offsets + tt.sizes).max()) > mf.size):
+                    raise Finding("a fragment's sample lies outside the file")
+            if built:
+                build.build_moov(profile, built).to_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def target_learn(seed: Seed, rng: random.Random, scratch: Path | None = None) -> None:
     """Learn a profile from the seed with a mutated index, then everything plan() learns from it."""
     lo, hi = seed.moov
@@ -285,10 +332,21 @@ def target_learn(seed: Seed, rng: random.Random, scratch: Path | None = None) ->
         path.unlink(missing_ok=True)
 
 
-def run_parser_case(seeds: list[Seed], case: int, master: int = 0) -> str:
-    """Run parser case number ``case`` (deterministic from ``master`` and ``case``); returns the target's name."""
+def case_kind(case: int, master: int, kinds: tuple[str, ...] = KINDS) -> tuple[random.Random, str]:
     rng = random.Random(master * 1_000_003 + case)
-    kind = rng.choices(("boxes", "matcher", "learn"), (4, 5, 1))[0]
+    weights = [w for k, w in zip(KINDS, WEIGHTS) if k in kinds]
+    return rng, rng.choices([k for k in KINDS if k in kinds], weights)[0]
+
+
+def run_parser_case(seeds: list[Seed], case: int, master: int = 0, frag_seeds: list[bytes] | None = None,
+                    kinds: tuple[str, ...] = KINDS) -> str:
+    """Run parser case number ``case`` (deterministic from ``master`` and ``case``); returns the target's name."""
+    rng, kind = case_kind(case, master, kinds)
+    if kind == "fragments":
+        if frag_seeds is None:
+            frag_seeds = load_fragmented()
+        target_fragments(rng.choice(frag_seeds), rng)
+        return kind
     seed = rng.choice(seeds)
     if kind == "boxes":
         if rng.random() < 0.5:

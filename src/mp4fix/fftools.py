@@ -284,6 +284,8 @@ def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = 
     except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler: never leave ffmpeg running
         _kill(proc)
         raise
+    if outcome == "done" and cancel is not None and cancel.cancelled:
+        outcome = "cancelled"  # ffmpeg ended as the cancel came: the caller asked to stop, and hears so
     for t in readers:
         t.join(timeout=5)
     for stream in (proc.stdout, proc.stderr):
