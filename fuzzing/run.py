@@ -180,8 +180,18 @@ def run_repairs(args) -> dict:
     codes: dict[int, int] = {}
     findings: list[int] = []
     start_time = time.monotonic()
+    stop = {"at": None}
+
+    def on_term(signum, frame):  # stop after the case in hand and still print the summary
+        stop["at"] = signum
+
+    signal.signal(signal.SIGTERM, on_term)
+    done = 0
     try:
         for case in range(args.start, args.start + args.cases):
+            if stop["at"] is not None:
+                break
+            done += 1
             folder = scratch / str(case)
             folder.mkdir()
             argv, bpath, rpath, output = _repair_case(pairs, case, args.master, folder)
@@ -191,6 +201,7 @@ def run_repairs(args) -> dict:
             pid = os.fork()
             if pid == 0:  # the repair, as the command runs it
                 try:
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
                     os.environ["TMPDIR"] = str(tmp)
                     tempfile.tempdir = str(tmp)
                     fd_out = os.open(folder / "stdout", os.O_WRONLY | os.O_CREAT)
@@ -237,7 +248,8 @@ def run_repairs(args) -> dict:
                       flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return {"cases": args.cases, "exit_codes": {str(k): v for k, v in sorted(codes.items())}, "findings": findings,
+    return {"cases": done, "range": [args.start, args.start + done],
+            "exit_codes": {str(k): v for k, v in sorted(codes.items())}, "findings": findings,
             "seconds": round(time.monotonic() - start_time, 1)}
 
 
