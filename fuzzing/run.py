@@ -186,12 +186,12 @@ def run_repairs(args) -> dict:
         stop["at"] = signum
 
     signal.signal(signal.SIGTERM, on_term)
-    done = 0
+    ran = 0
     try:
         for case in range(args.start, args.start + args.cases):
             if stop["at"] is not None:
                 break
-            done += 1
+            ran += 1
             folder = scratch / str(case)
             folder.mkdir()
             argv, bpath, rpath, output = _repair_case(pairs, case, args.master, folder)
@@ -248,7 +248,7 @@ def run_repairs(args) -> dict:
                       flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return {"cases": done, "range": [args.start, args.start + done],
+    return {"cases": ran, "range": [args.start, args.start + ran],
             "exit_codes": {str(k): v for k, v in sorted(codes.items())}, "findings": findings,
             "seconds": round(time.monotonic() - start_time, 1)}
 
