@@ -59,6 +59,10 @@ STREAMS: dict[str, list[str]] = {
     # TemporalId 0..2 with TSA pictures: prevTid0Pic skips the higher sub-layers
     "x265_temporal_layers": SRC + _x265("keyint=48:temporal-layers=3:bframes=4"),
     "kvazaar": SRC + ["-c:v", "libkvazaar", "-kvazaar-params", "period=32"],
+    # wavefront parallel processing in a tall picture with 16x16 CTBs: over a hundred entry points, a slice
+    # segment header longer than the first bytes the matcher looks at (as in Apple's MV-HEVC)
+    "x265_wpp_tall": ["-f", "lavfi", "-i", "testsrc2=size=64x2160:rate=25", "-t", "2"]
+    + _x265("keyint=24:wpp=1:ctu=16:min-cu-size=8"),
     # 2x2 tiles, one slice per tile: slice addresses out of raster order, entry points per tile
     "kvazaar_tiles": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4", "-c:v", "libkvazaar",
                       "-kvazaar-params", "period=16,tiles=2x2,slices=tiles"],
@@ -225,6 +229,8 @@ def test_streams_cover_what_they_claim(media):
                 out.add((t, (stream.data[off + o + 5] & 7) - 1))
         return out
 
+    wpp = _get(media, "x265_wpp_tall")
+    assert wpp.sizes and all(s > 0 for s in wpp.sizes)
     tl = nal_headers("x265_temporal_layers")
     assert {tid for _, tid in tl} == {0, 1, 2} and any(t in (hevc_mod.TSA_N, hevc_mod.TSA_R) for t, _ in tl)
     assert {t for t, _ in nal_headers("x265_default")} >= {hevc_mod.CRA_NUT, hevc_mod.RASL_N}
@@ -331,10 +337,21 @@ def test_truncated_data_ends_the_sample(media):
     off, size = stream.offsets[3], stream.sizes[3]
     nals = _nal_units(stream.data[off:off + size])
     assert len(nals) == 4
-    # cut inside the third slice: the access unit ends after the second (the cut is the end of the data)
+    # cut inside the third slice: the access unit is incomplete, never a shorter sample (it was, before)
     cut = off + nals[2][0] + 10
+    assert matcher.match(stream.data, off, cut) is None
+    # cut inside the NAL unit header of the third slice: a reference with multi-slice pictures says the
+    # access unit goes on; with nothing learned the first two slices are all there is to go by
+    cut = off + nals[2][0] + 5
     m = matcher.match(stream.data, off, cut)
     assert m is not None and m.size == nals[2][0]
+    learned = HevcMatcher(_track(stream.hvcc))
+    learned.check_reference(stream.data, np.asarray(stream.offsets[:8]), np.asarray(stream.sizes[:8]))
+    assert learned.trailing_min == 3 and learned.match(stream.data, off, cut) is None
+    # a cut that lands where the next access unit begins leaves this one whole
+    nxt = stream.offsets[4]
+    m = learned.match(stream.data, off, nxt + 3)
+    assert m is not None and m.size == size
     # cut inside the first slice: nothing
     assert matcher.match(stream.data, off, off + nals[0][1] - 1) is None
     assert matcher.match(stream.data, off, off + 3) is None

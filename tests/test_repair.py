@@ -151,3 +151,11 @@ def test_progress_is_monotonic_and_complete(fixture_path, broken_file):
     fractions = [p.fraction for p in seen]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
     assert {"scan", "write", "verify"} <= {p.stage for p in seen}
+
+
+def test_trusting_the_reference_repairs_what_the_fit_check_refuses(fixture_path, broken_file):
+    # the user knows better (the app's "Repair anyway", the CLI's --trust-reference): no fit check at all
+    broken, _ = broken_file("avc_bf_aac48s_mov", "mdat90")
+    report = repair(broken, fixture_path("avc_nobf_aac44s_mov_ref"), check_fit=False, verify=False)
+    assert Path(report.output).exists()
+    assert {t.kind for t in report.tracks if t.samples} == {"video", "audio"}

@@ -1,7 +1,7 @@
 """Bit reading, in one place, for every codec parser (H.264/HEVC exp-Golomb headers, AAC raw_data_block).
 
 The window being read is held as one Python int, so reading n bits is a shift and a mask done in C.
-Reading past the window raises ``BitstreamError``: a parser that runs off its data has found that the
+Reading past the window raises ``BitstreamEnd`` (a ``BitstreamError``): a parser that runs off its data has found that the
 data is not what it hoped, which the scanner treats as "no sample here".
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from mp4fix.errors import BitstreamError
+from mp4fix.errors import BitstreamEnd, BitstreamError
 
 
 class BitReader:
@@ -37,7 +37,7 @@ class BitReader:
         """Read ``n`` bits (n >= 0) as an unsigned integer."""
         p = self.pos + n
         if p > self._nbits:
-            raise BitstreamError(f"read of {n} bits past the end ({self.bits_left} left)")
+            raise BitstreamEnd(f"read of {n} bits past the end ({self.bits_left} left)")
         self.pos = p
         return (self._value >> (self._nbits - p)) & ((1 << n) - 1)
 
@@ -51,7 +51,7 @@ class BitReader:
     def read_bit(self) -> int:
         p = self.pos
         if p >= self._nbits:
-            raise BitstreamError("read past the end")
+            raise BitstreamEnd("read past the end")
         self.pos = p + 1
         return (self._value >> (self._nbits - 1 - p)) & 1
 
@@ -61,13 +61,13 @@ class BitReader:
     def skip(self, n: int) -> None:
         p = self.pos + n
         if p > self._nbits:
-            raise BitstreamError(f"skip of {n} bits past the end")
+            raise BitstreamEnd(f"skip of {n} bits past the end")
         self.pos = p
 
     def byte_align(self) -> None:
         self.pos = (self.pos + 7) & ~7
         if self.pos > self._nbits:
-            raise BitstreamError("byte alignment past the end")
+            raise BitstreamEnd("byte alignment past the end")
 
     def ue(self) -> int:
         """Unsigned exp-Golomb code ue(v) (H.264 9.1, H.265 9.2)."""

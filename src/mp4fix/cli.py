@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--out-dir", type=Path, help="folder for the repaired files (default: beside each input)")
     rp.add_argument("--force", action="store_true", help="replace an existing output file")
     rp.add_argument("--no-verify", action="store_true", help="skip the ffmpeg decode check of the result")
+    rp.add_argument("--trust-reference", action="store_true",
+                    help="use the reference even where mp4fix judges that it does not match the broken file")
     rp.add_argument("--json", action="store_true", help="print the report as JSON")
     rp.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
@@ -202,7 +204,8 @@ def cmd_repair(args) -> int:
         bar = _Bar(path.name, not (args.quiet or args.json))
         try:
             report = repair(path, args.ref, output=args.output, out_dir=args.out_dir, overwrite=args.force,
-                            verify=not args.no_verify, progress=bar, cancel=cancel)
+                            verify=not args.no_verify, progress=bar, cancel=cancel,
+                            check_fit=not args.trust_reference)
         except (CancelledError, KeyboardInterrupt):
             bar.done()
             _STOP.token = None

@@ -83,6 +83,10 @@ class BitstreamError(Exception):
     """A codec bitstream does not parse (read past the end, a value out of range). Internal."""
 
 
+class BitstreamEnd(BitstreamError):
+    """A parser ran out of bytes: the structure may be longer than the window it was given. Internal."""
+
+
 class BoxError(Exception):
     """An ISO BMFF box does not parse. ``path`` names where ("moov > trak > mdia"). Internal."""
 

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mp4fix import build, codecs
+from mp4fix import build, codecs, fit
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
     BoxError,
     CancelledError,
     InputError,
-    MismatchError,
     Mp4fixError,
     OutputError,
     NotBrokenError,
@@ -33,11 +32,9 @@ from mp4fix.reference import _nonsense, learn_profile
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
-from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, trial_prefix, write_file
+from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, write_file
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
-
-FIT_PROBE_BYTES = 4 << 20  # how much of the broken file ``plan`` reads to check that the reference fits
 
 
 def default_output_path(broken: str | Path, out_dir: str | Path | None = None,
@@ -62,7 +59,6 @@ class RepairPlan:
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
     delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
     scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
-    cancel: CancelToken | None = None
 
 
 def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
@@ -72,14 +68,14 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
 
     Raises ``InputError`` (bad broken file or reference), ``NotBrokenError``, ``UnsupportedCodecError``,
     ``MismatchError`` (the reference does not describe the broken file) or ``OutputError``; and
-    ``CancelledError`` within a fraction of a second of ``cancel.cancel()``.
+    ``CancelledError`` soon after ``cancel.cancel()``. A fragmented MP4 needs no reference (it may be None).
     """
-    check = _checker(cancel)
+    check = cancel.raise_if_cancelled if cancel is not None else (lambda: None)
     broken = Path(broken)
     reference = Path(reference) if reference is not None else None
     check()
     diag = diagnose(broken)
-    if diag.fragmented and not diag.broken and diag.has_moov and diag.fragments:
+    if diag.fragmented and not diag.broken and diag.fragments:
         raise NotBrokenError(f"{broken.name} is not broken: it is a complete fragmented MP4 and should play as "
                              "it is.")
     if diag.has_moov and not diag.broken:
@@ -90,7 +86,7 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
     if diag.fragmented:  # its own fragments index it: no reference to learn, nothing to scan
         final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
         check_output(final, overwrite, broken, reference)
-        return RepairPlan(broken, reference, final, overwrite, diag, None, [], cancel=cancel)
+        return RepairPlan(broken, reference, final, overwrite, diag, None, [])
     if reference is None:
         raise InputError(f"{broken.name} needs a reference: a healthy recording made with the same device and "
                          "settings (--ref).")
@@ -115,74 +111,26 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
         codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
         reasons = "; ".join(dict.fromkeys(skipped.values()))
         raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
-    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays, cancel=cancel)
+    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
     check()
     if check_fit:
-        _check_fit(p)
+        _check_fit(p, cancel)
     return p
 
 
-def _check_fit(p: RepairPlan) -> None:
-    """Scan the start of the broken file and decode it with the reference's settings.
-
-    Parsing alone cannot see every mismatch (an H.264 reference in 4:4:4 parses a 4:2:0 stream's slice
-    headers fine but cannot decode it), so the first megabytes are assembled into a small trial file in a
-    temporary folder and decoded by ffmpeg; errors there mean the reference does not describe this file.
-    """
-    import tempfile
-
-    from mp4fix import fftools
-
+def _check_fit(p: RepairPlan, cancel: CancelToken | None = None) -> None:
+    """The reference fits the broken file, on the evidence of windows spread over its media data (``fit``)."""
     diag = p.diagnosis
+    cancelled = (lambda: cancel.cancelled) if cancel is not None else None
     with MediaFile(p.broken) as mf:
-        start = diag.mdat_start
-        end = min(diag.mdat_end, start + FIT_PROBE_BYTES)
-        probe = Scanner(mf.data, mf.arr, p.profile, _fresh(p), check=_checker(p.cancel)).run(start, end)
-        if probe.bytes_used == 0 or probe.bytes_used < 0.5 * (end - start - probe.tail):
-            raise _mismatch(p, probe)
-        if end == diag.mdat_end:
-            p.scanned = probe  # a short recording: the full scan is already done
-        with tempfile.TemporaryDirectory(prefix=trial_prefix()) as tmp:
-            trial = Path(tmp) / ("trial" + p.broken.suffix)
-            layout, moov, _ = _assemble(mf, p, probe)
-            write_file(mf, layout, moov, trial, overwrite=True,
-                       cancelled=lambda: p.cancel is not None and p.cancel.cancelled)
-            try:
-                verdict = fftools.decode_check(trial, timeout=120, cancel=p.cancel)
-            except CancelledError:
-                raise
-            except Mp4fixError:
-                return  # ffmpeg unavailable: the full repair's own check will say so
-    if verdict.decode_errors > 0 and _reference_decodes_cleanly(p.reference, p.cancel):
-        raise MismatchError(
-            f"The reference {p.reference.name} does not match {p.broken.name}: with its settings the recording "
-            "cannot be decoded (the video or audio settings differ). Use a reference recorded with the same "
-            "device and settings.", detail=verdict.log)
-
-
-def _reference_decodes_cleanly(reference: Path, cancel: CancelToken | None = None) -> bool:
-    """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
-    rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
-    from mp4fix import fftools
-
-    try:
-        return fftools.decode_check(reference, timeout=300, cancel=cancel).decode_errors == 0
-    except CancelledError:
-        raise
-    except Mp4fixError:
-        return True
-
-
-def _naming(path: Path, sentence: str) -> str:
-    """``sentence`` about ``path``, naming the file once."""
-    return sentence if path.name in sentence else f"{path.name}: {sentence}"
-
-
-def _checker(cancel: CancelToken | None):
-    """A function that raises ``CancelledError`` once ``cancel`` fired (and does nothing without a token)."""
-    if cancel is None:
-        return lambda: None
-    return cancel.raise_if_cancelled
+        found = fit.scan_windows(mf, p.profile, lambda: _fresh(p), diag.mdat_start, diag.mdat_end, cancelled)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if len(found) == 1 and (found[0].start, found[0].end) == (diag.mdat_start, diag.mdat_end):
+            p.scanned = found[0].result  # a short recording: the full scan is already done
+        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.delays, cancelled)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
 
 
 def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
@@ -207,29 +155,23 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
     return [m.clone() if m is not None else None for m in p.matchers]
 
 
-def _mismatch(p: RepairPlan, probe: ScanResult) -> MismatchError:
-    codecs_ = ", ".join(f"{t.kind} '{t.fourcc}'" for t, m in zip(p.profile.tracks, p.matchers) if m is not None)
-    return MismatchError(
-        f"The reference {p.reference.name} does not match {p.broken.name}: its tracks ({codecs_}) cannot be "
-        "found in the broken file's data. Use a reference recorded with the same device and settings.",
-        detail=f"{probe.bytes_used} of {probe.end - probe.start} probed bytes recognised")
-
-
 def repair(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
-           cancel: CancelToken | None = None) -> RepairReport:
+           cancel: CancelToken | None = None, check_fit: bool = True) -> RepairReport:
     """Rebuild the index of ``broken`` using the healthy ``reference``; write ``<stem>_fixed<ext>``.
+
+    ``check_fit=False`` skips the check that the reference fits the broken file (a user who knows better:
+    the app's "Repair anyway", the CLI's ``--trust-reference``). Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
+    any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
 
     A fragmented MP4 cut inside a fragment needs no reference (``reference`` may be None): its own fragments
     index it, and it is written as a regular MP4.
-
-    Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
-    any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
     """
     report_progress = ProgressReporter(progress, cancel)
     report_progress("diagnose", 0.0, "Reading the broken file")
-    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern, cancel=cancel)
+    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
+             check_fit=check_fit, cancel=cancel)
     report_progress("reference", 1.0, "Learned the reference")
     report = RepairReport(input=str(p.broken), reference=str(p.reference or ""), output=None)
     stale = remove_stale(p.output.parent)
@@ -245,12 +187,21 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
                               progress=lambda f: report_progress("scan", f, "Finding audio and video samples"),
-                              check=report_progress.check)
+                              cancelled=(lambda: cancel.cancelled) if cancel is not None else None)
             result = scanner.run(diag.mdat_start, diag.mdat_end)
         report_progress("scan", 1.0, "Found the samples")
-        if result.bytes_used == 0 or result.bytes_used < 0.5 * (result.end - result.start - result.tail):
-            raise _mismatch(p, result)
-        _check_timing(p, result)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if result.bytes_used == 0:
+            if not mf.arr[diag.mdat_start:diag.mdat_end].any():
+                raise NothingRecoveredError(f"{p.broken.name} holds no recording: its media data is all zeros.")
+            if result.tail == result.end - result.start:
+                raise NothingRecoveredError(
+                    f"No complete audio or video sample was found in {p.broken.name}: the recording stopped "
+                    "inside its first frame.")
+            raise fit.nothing_like_reference(p.broken, p.reference, p.profile, p.matchers)
+        if check_fit:
+            fit.check_clock(p.profile, result, p.broken, p.reference)
         report_progress("build", 0.0, "Building the index")
         layout, moov, built = _assemble(mf, p, result)
         report_progress("build", 1.0)
@@ -406,67 +357,6 @@ def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken |
         return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}")
 
 
-def _check_timing(p: RepairPlan, result: ScanResult) -> None:
-    """Refuse a reference whose audio clock does not fit the broken file (e.g. 48 kHz vs 44.1 kHz AAC).
-
-    Audio frames carry no sample rate, so parsing alone cannot tell. The recorder interleaves audio and video
-    by time, so in the broken file the audio time at each byte offset must advance like the video time at
-    that offset, as it does in the reference. A clock that runs several percent off means other settings.
-    """
-    scans = [ts for ts in result.tracks if ts.matcher is not None and len(ts.sizes) > 1]
-    videos = [ts for ts in scans if ts.track.kind == "video"]
-    if not videos:
-        return
-    v = max(videos, key=lambda ts: len(ts.sizes))
-    for a in scans:
-        if a.track.kind != "audio":
-            continue
-        broken_slope, span = _clock_ratio(np.asarray(v.offsets), len(v.sizes), v.track,
-                                          np.asarray(a.offsets), a.track, np.asarray(a.counts))
-        ref_v = p.profile.tracks[v.track.index]
-        ref_a = p.profile.tracks[a.track.index]
-        ref_slope, _ = _clock_ratio(ref_v.offsets, len(ref_v.sizes), ref_v, ref_a.offsets, ref_a)
-        if broken_slope is None or ref_slope is None or span < 4.0:
-            continue
-        chunk = _max_chunk_seconds(p.profile)
-        tolerance = 0.03 + 2.0 * chunk / span
-        if abs(broken_slope / ref_slope - 1.0) > tolerance:
-            rate = a.track.sample_rate or a.track.timescale
-            raise MismatchError(
-                f"The reference {p.reference.name} does not match {p.broken.name}: its audio "
-                f"({a.track.fourcc}, {rate} Hz) runs {abs(broken_slope / ref_slope - 1) * 100:.0f}% off the "
-                "video clock in the broken file, so the recording used other audio settings. Use a reference "
-                "recorded with the same device and settings.")
-
-
-def _clock_ratio(v_off, nv: int, vt, a_off, at, a_counts=None) -> tuple[float | None, float]:
-    """Slope of audio time against video time at the same byte offsets, and the seconds it spans.
-
-    ``a_counts`` gives how many table samples each audio offset starts (PCM chunks hold many).
-    """
-    if nv < 2 or len(a_off) < 2:
-        return None, 0.0
-    v_time = np.arange(nv) * (vt.sample_duration / vt.timescale)
-    counts = np.ones(len(a_off), dtype=np.int64) if a_counts is None else np.asarray(a_counts)
-    a_time = (np.cumsum(counts) - counts) * (at.sample_duration / at.timescale)
-    v_off = np.asarray(v_off[:nv], dtype=np.float64)
-    a_off = np.asarray(a_off, dtype=np.float64)
-    inside = (a_off >= v_off[0]) & (a_off <= v_off[-1])
-    if inside.sum() < 2:
-        return None, 0.0
-    order = np.argsort(v_off)
-    at_v = np.interp(a_off[inside], v_off[order], v_time[order])
-    span = float(at_v.max() - at_v.min())
-    if span <= 0:
-        return None, 0.0
-    slope = float(np.polyfit(at_v, a_time[inside], 1)[0])
-    return slope, span
-
-
-def _max_chunk_seconds(profile: Profile) -> float:
-    longest = 0.0
-    for ti, n in profile.layout:
-        t = profile.tracks[ti]
-        if t.timescale:
-            longest = max(longest, n * t.sample_duration / t.timescale)
-    return longest
+def _naming(path: Path, sentence: str) -> str:
+    """``sentence`` about ``path``, naming the file once."""
+    return sentence if path.name in sentence else f"{path.name}: {sentence}"

@@ -51,6 +51,11 @@ class TrackScan:
     def bytes(self) -> int:
         return sum(self.sizes)
 
+    def tail_from(self, k: int) -> "TrackScan":
+        """The same track's samples from the ``k``-th on."""
+        return TrackScan(self.track, self.matcher, self.offsets[k:], self.sizes[k:], self.keyframes[k:],
+                         self.counts[k:], self.matches[k:] if self.matches else [])
+
 
 @dataclass
 class ScanResult:
@@ -60,6 +65,7 @@ class ScanResult:
     skipped: list[tuple[int, int]] = field(default_factory=list)  # [start, end) ranges no track claimed
     padding: list[tuple[int, int]] = field(default_factory=list)  # free/skip boxes and zero runs between samples
     tail: int = 0  # bytes at the cut that hold an incomplete sample
+    cut_sample: bool = False  # the tail is known to begin a sample of a self-delimiting track (not a guess)
 
     @property
     def bytes_skipped(self) -> int:
@@ -78,9 +84,9 @@ class Scanner:
     """One pass over ``data[start:end)`` with one matcher per track (None for tracks that cannot be parsed)."""
 
     def __init__(self, data, arr: np.ndarray, profile: Profile, matchers: list[Matcher | None],
-                 progress: Callable[[float], None] | None = None, check: Callable[[], None] | None = None):
+                 progress: Callable[[float], None] | None = None, cancelled: Callable[[], bool] | None = None):
         self.data = data
-        self.check = check  # called every few samples; raises to stop the scan (a cancel)
+        self.cancelled = cancelled  # polled as the walk goes; True stops it (the caller raises)
         self.arr = arr
         self.profile = profile
         self.matchers = matchers
@@ -106,6 +112,10 @@ class Scanner:
         # a self-delimiting track (the reference's, grown by what the scan finds) is where one is looked for
         self._cut_reach = 2 * max((int(profile.tracks[i].sizes.max()) for i in self.strong
                                    if len(profile.tracks[i].sizes)), default=0)
+        # a track the reference holds one sample of (a timecode's start frame, a still photo, a header record)
+        # has one sample in the recording too: it never takes more bytes than that
+        self._budget = {i: 1 for i, t in enumerate(profile.tracks) if len(t.sizes) == 1}
+        self._kept = [0] * len(profile.tracks)
         # media time (seconds) each track has reached: recorders interleave by time
         self._clock = [0.0] * len(profile.tracks)
         self._tick = [t.sample_duration / t.timescale if t.timescale else 0.0 for t in profile.tracks]
@@ -120,6 +130,8 @@ class Scanner:
         key = (pos, ti)
         if key in self._cache:
             return self._cache[key]
+        if self._kept[ti] >= self._budget.get(ti, 1 << 62):
+            return []
         matcher = self.matchers[ti]
         if matcher.self_delimiting:
             m = matcher.match(self.data, pos, self._end)
@@ -193,10 +205,24 @@ class Scanner:
                             return inner
             return m
         c = self._run_inside(ti, pos, stop)
+        if c is None and matcher.reach_is_bound:
+            c = self._first_start_inside(ti, pos, stop)
         if c is not None:
             inner = matcher.match(self.data, pos, c)
             if inner is not None and inner.size == c - pos:
                 return inner
+        return None
+
+    def _first_start_inside(self, ti: int, pos: int, stop: int) -> int | None:
+        """The first position in (pos, stop] where a sample of another track begins that what follows confirms."""
+        others = self._others(ti)
+        if not others:
+            return None
+        hi = min(stop + 1, self._end)
+        found = [self.matchers[tj].candidates(self.arr[:self._end], pos + 1, hi) for tj in others]
+        for c in np.unique(np.concatenate(found)).tolist() if found else []:
+            if any(self._follows(c + m.size) for tj in others for m in self._options(tj, c)):
+                return c
         return None
 
     def _others(self, ti: int) -> list[int]:
@@ -376,10 +402,13 @@ class Scanner:
         steps = 0
         while pos < end:
             steps += 1
-            if self.check is not None and not steps & 31:
-                self.check()
-            if pos >= next_report and self.progress is not None:
-                self.progress((pos - start) / max(end - start, 1))
+            if self.cancelled is not None and not steps & 31 and self.cancelled():
+                break  # polled every few samples too: a megabyte of slow-to-parse samples takes seconds
+            if pos >= next_report:
+                if self.progress is not None:
+                    self.progress((pos - start) / max(end - start, 1))
+                if self.cancelled is not None and self.cancelled():
+                    break
                 next_report = pos + (1 << 20)
             choice = self._choose(pos, last, run)
             if choice is None:
@@ -388,6 +417,12 @@ class Scanner:
                     result.padding.append((pos, pos + size))
                     pos += size
                     continue
+                if self._end - pos <= self._cut_reach and self._cut_start_at(pos):
+                    # a sample that begins here runs past the end: every byte left is its beginning (before,
+                    # resynchronising in it found audio frames in video bytes)
+                    result.tail = end - pos
+                    result.cut_sample = True
+                    break
                 nxt = self._resync(pos + 1)
                 if nxt is None:
                     # the cut leaves at most one incomplete sample per track; more than a few of the largest
@@ -412,7 +447,8 @@ class Scanner:
             ts.counts.append(m.count)
             if keeps[ti]:
                 ts.matches.append(m)
-            if self.matchers[ti].accept(m):
+            self._kept[ti] += 1
+            if self.matchers[ti].accept(m) or self._kept[ti] == self._budget.get(ti):
                 self._cache = {k: v for k, v in self._cache.items() if k[1] != ti}
             run = run + 1 if ti == last else 1
             last = ti
@@ -483,8 +519,8 @@ class Scanner:
                     self._cache.clear()
             if self.progress is not None:
                 self.progress((stop - self._start) / max(self._end - self._start, 1))
-            if self.check is not None:
-                self.check()
+            if self.cancelled is not None and self.cancelled():
+                return None
             pos = stop
         return None
 

@@ -52,6 +52,13 @@ def plan_layout(src: MediaFile, mdat_offset: int, mdat_header_size: int, payload
     return Layout(mdat_offset, prefix, _large(size), payload_start, payload_end, shift + 8)
 
 
+def window_layout(start: int, end: int, ftyp: bytes | None) -> Layout:
+    """A small file of the input's bytes [start, end) only, in an mdat after ``ftyp`` (trial files)."""
+    prefix = ftyp or b""
+    header = (end - start + 8).to_bytes(4, "big") + b"mdat" if end - start + 8 <= 0xFFFFFFFF else _large(end - start)
+    return Layout(0, prefix, header, start, end, len(prefix) + len(header) - start)
+
+
 def _large(payload: int) -> bytes:
     return (1).to_bytes(4, "big") + b"mdat" + (payload + 16).to_bytes(8, "big")
 

@@ -34,7 +34,7 @@ import numpy as np
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.codecs.nal import poc_msb, read_length, sei_messages, unescape_rbsp
-from mp4fix.errors import BitstreamError, MismatchError
+from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
 # --- NAL unit types (H.264 Table 7-1) ------------------------------------------------------------------
@@ -631,8 +631,8 @@ def parse_slice_header(rbsp: bytes, nal_type: int, nal_ref_idc: int, sps_map: di
     h, pps = slice_header_head(r, nal_type, nal_ref_idc, sps_map, pps_map)
     try:
         slice_header_tail(r, h, pps)
-    except BitstreamError:
-        if not partial or r.bits_left >= 72:  # a value out of range, not a read past the end
+    except BitstreamEnd:
+        if not partial:
             raise
     return h
 
@@ -930,8 +930,8 @@ class AvcMatcher(Matcher):
         try:
             h, pps = slice_header_head(r, nal_type, ref_idc, sps_map, pps_map)
             return h, r, pps, cut == stop
-        except BitstreamError:
-            if cut == stop or r.bits_left >= 72:
+        except BitstreamEnd:
+            if cut == stop:
                 raise
         r = BitReader(unescape_rbsp(bytes(data[start:min(stop, start + 4096)])))
         h, pps = slice_header_head(r, nal_type, ref_idc, sps_map, pps_map)
@@ -942,8 +942,8 @@ class AvcMatcher(Matcher):
         try:
             slice_header_tail(r, h, pps)
             return
-        except BitstreamError:
-            if whole or r.bits_left >= 72:
+        except BitstreamEnd:
+            if whole:
                 raise
         r = BitReader(unescape_rbsp(bytes(data[start:min(stop, start + 4096)])))
         h2, pps = slice_header_head(r, h.nal_type, h.nal_ref_idc, {pps.sps_id: h.sps}, {h.pps_id: pps})

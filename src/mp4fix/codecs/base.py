@@ -49,6 +49,10 @@ class Matcher:
     #: begins but not where this one ends: ``match`` returns the sample up to that next start (or up to ``end``,
     #: with ``SampleMatch.open_end``), and the scanner ends it earlier where other tracks' samples fill the gap
     open_ended: ClassVar[bool] = False
+    #: for open-ended matchers whose reach is a bound on the sample's length (records of a data track) rather
+    #: than the end of the data: an unclosed sample ends where the first confirmed sample of another track
+    #: begins inside the reach
+    reach_is_bound: ClassVar[bool] = False
 
     def __init__(self, track: TrackProfile):
         """Prepare from the reference track (codec configuration). Raise ``MismatchError`` if unusable."""

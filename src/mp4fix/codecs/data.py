@@ -1,13 +1,22 @@
-"""Timed metadata and other data tracks (GoPro 'gpmd', Apple 'mebx', Sony 'rtmd', 'mett', 'text'/'tx3g', ...).
+"""Timed metadata and other data tracks (GoPro 'gpmd' and 'fdsc', Apple 'mebx', Android 'mett', Sony 'rtmd',
+'text'/'tx3g', ...).
 
 No codec specification says how long such a sample is, so the structure is learned from the reference's own
-samples, and only a structure that explains every one of them exactly is used:
+samples, and only a structure that explains every one of them exactly is used. In order of preference:
 
 * ``klv``: a sequence of GoPro-style KLV entries (4-character key, type, struct size, repeat count, data
-  padded to 4 bytes) whose top-level keys the reference shows;
-* ``boxes``: a sequence of ISO boxes (32-bit size, 4-character type) whose types the reference shows;
+  padded to 4 bytes; GPMF);
+* ``boxes``: a sequence of ISO boxes (32-bit size, 4-byte type; Apple's 'mebx' types them by local key id);
 * ``text``: a 3GPP/QuickTime text sample: a 16-bit text length, the text, then optional modifier boxes;
+* ``tagged``: the sample's first bytes (a record type) say how long it is: every reference sample with the
+  same first ``k`` bytes has the same size, or holds its size in a length field (GoPro's 'fdsc' records);
+* ``delimited``: every sample begins with the same signature of several bytes while sizes vary (Android's
+  'mett' records): a sample ends where the next sample of any track begins;
 * ``fixed``: every sample the same size (handled like PCM: confirmed by what follows).
+
+For ``klv`` and ``boxes`` the reference also shows which keys make up one sample (the sequences of top-level
+keys, e.g. one 'DEVC' per GPMF sample, one box per 'mebx' sample) and the sizes each key's entries have, so
+back-to-back samples are never merged and another track's entries with the same key are not taken.
 
 A track whose samples fit none of these is not guessed at: the repair skips its bytes and says so.
 """
@@ -16,12 +25,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from mp4fix.codecs.base import Matcher, SampleMatch
-from mp4fix.codecs.pcm import _FixedRuns
+from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes
+from mp4fix.codecs.pcm import FixedRuns
 from mp4fix.errors import UnsupportedCodecError
 from mp4fix.profile import TrackProfile
 
 LEARN_SAMPLES = 200
+MAX_ENTRIES = 64  # top-level entries walked for one sample
+TAG_BYTES = range(2, 9)  # lengths of a record-type tag tried, shortest first
+SIGNATURE_MIN = 4  # bytes every sample must begin with to be delimited by what follows it
+SIZE_SLACK = 2  # an entry or sample may be this many times smaller or larger than the reference's
+LENGTH_FIELD_REACH = 16  # a record's own length is looked for in its first bytes
+RECORD_MAX = 16 << 20  # no record of a data track is longer
 
 
 def _printable(raw: bytes) -> bool:
@@ -31,7 +46,7 @@ def _printable(raw: bytes) -> bool:
 def _walk_klv(data, pos: int, end: int, keys: frozenset[bytes] | None) -> list[tuple[bytes, int]]:
     """Top-level KLV entries from ``pos``: [(key, total length)], stopping at the first that does not fit."""
     out = []
-    while pos + 8 <= end:
+    while pos + 8 <= end and len(out) < MAX_ENTRIES:
         head = bytes(data[pos:pos + 8])
         key = head[:4]
         if not _printable(key) or (keys is not None and key not in keys):
@@ -47,7 +62,7 @@ def _walk_klv(data, pos: int, end: int, keys: frozenset[bytes] | None) -> list[t
 
 def _walk_boxes(data, pos: int, end: int, types: frozenset[bytes] | None) -> list[tuple[bytes, int]]:
     out = []
-    while pos + 8 <= end:
+    while pos + 8 <= end and len(out) < MAX_ENTRIES:
         size = int.from_bytes(data[pos:pos + 4], "big")
         btype = bytes(data[pos + 4:pos + 8])
         # types are not always printable: Apple's 'mebx' boxes are typed by local key ids 1, 2, ...
@@ -58,40 +73,72 @@ def _walk_boxes(data, pos: int, end: int, types: frozenset[bytes] | None) -> lis
     return out
 
 
-def _sample_units(entries: list[tuple[bytes, int]]) -> int:
-    """How many leading entries make one sample: up to (not including) the first repeat of the first key."""
-    if not entries:
-        return 0
-    first = entries[0][0]
-    for i, (key, _) in enumerate(entries[1:], 1):
-        if key == first:
-            return i
-    return len(entries)
+def _common_prefix(samples: list[bytes]) -> bytes:
+    first = samples[0]
+    n = len(first)
+    for s in samples[1:]:
+        n = min(n, len(s))
+        k = 0
+        while k < n and s[k] == first[k]:
+            k += 1
+        n = k
+    return first[:n]
+
+
+def _positions_of(arr: np.ndarray, start: int, end: int, patterns, at: int = 0) -> np.ndarray:
+    """Sorted positions p in [start, end) where ``arr[p + at:]`` begins with one of ``patterns``."""
+    if not patterns:
+        return np.zeros(0, dtype=np.int64)
+    width = max(len(p) for p in patterns)
+    stop = min(end, len(arr) - at - width + 1)
+    if stop <= start:
+        return np.zeros(0, dtype=np.int64)
+    hits = np.zeros(stop - start, dtype=bool)
+    for pattern in patterns:
+        k = np.frombuffer(pattern, dtype=np.uint8)
+        ok = arr[start + at:stop + at] == k[0]
+        for j in range(1, len(k)):
+            ok &= arr[start + at + j:stop + at + j] == k[j]
+        hits |= ok
+    return np.flatnonzero(hits).astype(np.int64) + start
 
 
 class StructuredDataMatcher(Matcher):
     """A data track whose samples are KLV entries, boxes or text records, as learned from the reference.
 
-    KLV and box samples carry their own lengths and learned keys: self-delimiting. A text record's length
-    prefix says little on its own (``00 00`` is a valid empty record), so text samples are only believed
-    where a recognised sample follows them (not self-delimiting).
+    KLV and box samples carry their own lengths: self-delimiting. A sample is the longest run of leading
+    entries whose keys form a sequence the reference's samples show, each entry within the sizes the
+    reference shows for its key. A text record's length prefix says little on its own (``00 00`` is a
+    valid empty record), so text samples are only believed where a recognised sample follows them.
     """
 
     fourccs = ()
 
-    def __init__(self, track: TrackProfile, kind: str, keys: frozenset[bytes], first_keys: frozenset[bytes]):
+    def __init__(self, track: TrackProfile, kind: str, keys: frozenset[bytes], first_keys: frozenset[bytes],
+                 sequences: frozenset[tuple[bytes, ...]] = frozenset(),
+                 sizes: dict[bytes, tuple[int, int]] | None = None):
         super().__init__(track)
         self.kind = kind
         self.keys = keys
         self.first_keys = first_keys
+        self.sequences = sequences
+        self.sizes = dict(sizes or {})  # key -> (smallest, largest) entry the reference shows
+        self._longest = max((len(s) for s in sequences), default=MAX_ENTRIES)
         self.self_delimiting = kind != "text"  # type: ignore[misc]  (per instance: learned)
 
     def clone(self) -> "StructuredDataMatcher":
-        return type(self)(self.track, self.kind, self.keys, self.first_keys)
+        return type(self)(self.track, self.kind, self.keys, self.first_keys, self.sequences, self.sizes)
 
     def _entries(self, data, pos: int, end: int) -> list[tuple[bytes, int]]:
         walk = _walk_klv if self.kind == "klv" else _walk_boxes
-        return walk(data, pos, end, self.keys)
+        out = walk(data, pos, end, self.keys)[:self._longest]
+        if self.kind != "boxes":
+            return out
+        for i, (key, length) in enumerate(out):
+            lo, hi = self.sizes.get(key, (0, 1 << 62))
+            if length * SIZE_SLACK < lo or length > hi * SIZE_SLACK:
+                return out[:i]
+        return out
 
     def match(self, data, pos: int, end: int) -> SampleMatch | None:
         if self.kind == "text":
@@ -99,7 +146,10 @@ class StructuredDataMatcher(Matcher):
         entries = self._entries(data, pos, end)
         if not entries or entries[0][0] not in self.first_keys:
             return None
-        n = _sample_units(entries)
+        keys = tuple(k for k, _ in entries)
+        n = next((k for k in range(len(keys), 0, -1) if keys[:k] in self.sequences), 0)
+        if n == 0:
+            return None
         return SampleMatch(sum(length for _, length in entries[:n]), True)
 
     def _match_text(self, data, pos: int, end: int) -> SampleMatch | None:
@@ -122,16 +172,151 @@ class StructuredDataMatcher(Matcher):
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         if self.kind == "text":
             return np.zeros(0, dtype=np.int64)  # text records are only taken where the walk meets them
-        stop = min(end, len(arr) - 8)
-        if stop <= start:
-            return np.zeros(0, dtype=np.int64)
-        off = 0 if self.kind == "klv" else 4  # where the 4-character key sits
-        window = arr[start + off:stop + off]
-        hits = np.zeros(len(window) - 3, dtype=bool)
-        for key in self.first_keys:
-            k = np.frombuffer(key, dtype=np.uint8)
-            hits |= ((window[:-3] == k[0]) & (window[1:-2] == k[1]) & (window[2:-1] == k[2]) & (window[3:] == k[3]))
-        return np.flatnonzero(hits).astype(np.int64) + start
+        at = 0 if self.kind == "klv" else 4  # where the key sits
+        found = _positions_of(arr, start, end, sorted(self.first_keys), at)
+        if self.kind == "boxes" and found.size:
+            # the 32-bit size of the first box must be one the reference's first boxes could have
+            size = np.zeros(found.size, dtype=np.int64)
+            for k in range(4):
+                size = (size << 8) | arr[found + k].astype(np.int64)
+            lo = min(self.sizes[k][0] for k in self.first_keys) if self.sizes else 8
+            hi = max(self.sizes[k][1] for k in self.first_keys) if self.sizes else 1 << 31
+            found = found[(size * SIZE_SLACK >= lo) & (size <= hi * SIZE_SLACK) & (size >= 8)]
+        return found
+
+
+class TaggedRecordMatcher(Matcher):
+    """Records whose first bytes (a type tag) say how long they are, as the reference's samples show (GoPro
+    'fdsc'): every sample with the same first ``k`` bytes has the same size, or holds its own size in a field
+    at the same place (``rules``: tag -> ``("size", n)`` or ``("field", offset, width, byteorder)``)."""
+
+    fourccs = ()
+
+    def __init__(self, track: TrackProfile, k: int, rules: dict[bytes, tuple]):
+        super().__init__(track)
+        self.k = k
+        self.rules = dict(rules)
+
+    def clone(self) -> "TaggedRecordMatcher":
+        return type(self)(self.track, self.k, self.rules)
+
+    def match(self, data, pos: int, end: int) -> SampleMatch | None:
+        rule = self.rules.get(bytes(data[pos:pos + self.k]))
+        if rule is None:
+            return None
+        if rule[0] == "size":
+            size = rule[1]
+        else:
+            _, at, width, order = rule
+            if pos + at + width > end:
+                return None
+            size = int.from_bytes(data[pos + at:pos + at + width], order)
+            if size < at + width or size > RECORD_MAX:
+                return None
+        if pos + size > end:
+            return None
+        return SampleMatch(size, True)
+
+    def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
+        return _positions_of(arr, start, end, sorted(self.rules))
+
+
+class DelimitedRecordMatcher(Matcher):
+    """Records that all begin with one signature but whose length nothing in them says (Android 'mett').
+
+    A record reaches to where the next record of this track begins (its signature), and where other tracks'
+    samples follow it, the scanner ends it before them (``open_ended``, as for start-code video). A record is
+    no shorter than half, and no longer than twice, what the reference shows.
+    """
+
+    fourccs = ()
+    open_ended = True
+    reach_is_bound = True
+
+    def __init__(self, track: TrackProfile, signature: bytes, smallest: int, largest: int):
+        super().__init__(track)
+        self.signature = signature
+        self.smallest = smallest
+        self.largest = largest
+
+    def clone(self) -> "DelimitedRecordMatcher":
+        return type(self)(self.track, self.signature, self.smallest, self.largest)
+
+    def match(self, data, pos: int, end: int) -> SampleMatch | None:
+        sig = self.signature
+        if pos + len(sig) > end or bytes(data[pos:pos + len(sig)]) != sig:
+            return None
+        lo = pos + max(len(sig), self.smallest // SIZE_SLACK)
+        reach = min(end, pos + self.largest * SIZE_SLACK)
+        nxt = find_bytes(data, sig, lo, reach)
+        if nxt >= 0:
+            return SampleMatch(nxt - pos, True, open_end=False)
+        if reach - pos < max(len(sig), self.smallest // SIZE_SLACK):
+            return None
+        return SampleMatch(reach - pos, True, open_end=True)
+
+    def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
+        return _positions_of(arr, start, end, [self.signature])
+
+
+def _learn_entries(kind: str, data, samples: list[tuple[int, int]]) -> StructuredDataMatcher | None:
+    walk = _walk_klv if kind == "klv" else _walk_boxes
+    keys: set[bytes] = set()
+    firsts: set[bytes] = set()
+    sequences: set[tuple[bytes, ...]] = set()
+    sizes: dict[bytes, tuple[int, int]] = {}  # boxes typed by a number say little: their sizes say more
+    for off, size in samples:
+        entries = walk(data, off, off + size, None)
+        if not entries or sum(length for _, length in entries) != size:
+            return None
+        keys.update(k for k, _ in entries)
+        firsts.add(entries[0][0])
+        sequences.add(tuple(k for k, _ in entries))
+        for k, length in entries:
+            lo, hi = sizes.get(k, (length, length))
+            sizes[k] = (min(lo, length), max(hi, length))
+    return StructuredDataMatcher(None, kind, frozenset(keys), frozenset(firsts), frozenset(sequences), sizes)
+
+
+def _length_field(records: list[bytes]) -> tuple | None:
+    """Where these records (of one tag) hold their own length: ``("field", offset, width, byteorder)``."""
+    shortest = min(len(r) for r in records)
+    for at in range(0, min(LENGTH_FIELD_REACH, shortest)):
+        for width in (2, 4):
+            if at + width > shortest:
+                continue
+            for order in ("big", "little"):
+                if all(int.from_bytes(r[at:at + width], order) == len(r) for r in records):
+                    return ("field", at, width, order)
+    return None
+
+
+def _learn_tagged(track: TrackProfile, raw: list[bytes]) -> TaggedRecordMatcher | None:
+    """The shortest tag that gives every reference sample's size (a constant per tag, or a length field the
+    records of that tag carry), when the samples show a real structure: few tags for many samples (a single
+    sample needs a 4-byte tag), and no tag of zeros."""
+    shortest = min(len(r) for r in raw)
+    for k in TAG_BYTES:
+        if k > shortest or (len(raw) == 1 and k < 4):
+            continue
+        groups: dict[bytes, list[bytes]] = {}
+        for r in raw:
+            groups.setdefault(r[:k], []).append(r)
+        if len(raw) > 1 and len(groups) > max(1, len(raw) // 4):
+            continue  # as many tags as samples: the first bytes are content, not a record type
+        rules: dict[bytes, tuple] = {}
+        for tag, records in groups.items():
+            rule = _length_field(records)
+            if rule is None and len({len(r) for r in records}) == 1:
+                rule = ("size", len(records[0]))
+            if rule is None:
+                break
+            rules[tag] = rule
+        else:
+            if any(not tag.strip(b"\0") for tag in rules):
+                return None
+            return TaggedRecordMatcher(track, k, rules)
+    return None
 
 
 def learn_data_matcher(track: TrackProfile, data) -> Matcher:
@@ -141,20 +326,10 @@ def learn_data_matcher(track: TrackProfile, data) -> Matcher:
         raise UnsupportedCodecError(f"the reference's '{track.fourcc}' {track.kind} track has no samples to learn from")
     samples = [(int(o), int(s)) for o, s in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist())]
     for kind in ("klv", "boxes"):
-        walk = _walk_klv if kind == "klv" else _walk_boxes
-        keys: set[bytes] = set()
-        firsts: set[bytes] = set()
-        ok = True
-        for off, size in samples:
-            entries = walk(data, off, off + size, None)
-            if not entries or sum(length for _, length in entries) != size or \
-                    _sample_units(entries) != len(entries):
-                ok = False
-                break
-            keys.update(k for k, _ in entries)
-            firsts.add(entries[0][0])
-        if ok:
-            return StructuredDataMatcher(track, kind, frozenset(keys), frozenset(firsts))
+        learned = _learn_entries(kind, data, samples)
+        if learned is not None:
+            learned.track = track
+            return learned
     if track.fourcc in ("tx3g", "text", "sbtt", "wvtt", "c608") or track.handler in ("text", "sbtl", "subt"):
         boxes: set[bytes] = set()
         ok = True
@@ -167,8 +342,17 @@ def learn_data_matcher(track: TrackProfile, data) -> Matcher:
             boxes.update(t for t, _ in rest)
         if ok:
             return StructuredDataMatcher(track, "text", frozenset(boxes), frozenset())
+    raw = [bytes(data[off:off + size]) for off, size in samples if size > 0]
+    if raw:
+        tagged = _learn_tagged(track, raw)
+        if tagged is not None:
+            return tagged
+        signature = _common_prefix(raw) if len(raw) > 1 else b""
+        sizes = track.sizes[:n]
+        if len(signature) >= SIGNATURE_MIN and signature.strip(b"\0") and int(sizes.min()) != int(sizes.max()):
+            return DelimitedRecordMatcher(track, signature, int(sizes.min()), int(sizes.max()))
     sizes = track.sizes[:n]
     if int(sizes.min()) == int(sizes.max()):
-        return _FixedRuns(track, int(sizes[0]))
+        return FixedRuns(track, int(sizes[0]))
     raise UnsupportedCodecError(
         f"the {track.kind} track '{track.fourcc}' has samples whose length mp4fix cannot measure")

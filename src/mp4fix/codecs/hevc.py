@@ -30,7 +30,7 @@ import numpy as np
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.codecs.nal import poc_msb, read_length, sei_messages, unescape_rbsp
-from mp4fix.errors import BitstreamError, MismatchError
+from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
 
 # --- NAL unit types (H.265 Table 7-1) ------------------------------------------------------------------
@@ -626,6 +626,9 @@ class HevcMatcher(Matcher):
         if any(box in track.config for box in ("dvcC", "dvvC", "dvwC")):
             self._extra_types |= {62, 63}  # Dolby Vision: RPU (62) and enhancement-layer (63) NAL units
         self.keyframe_rule = "irap"
+        #: learned: the fewest NAL units the reference's access units have after their first slice segment
+        #: (more slice segments, other layers, suffix units); tells a cut at a NAL unit boundary from the end
+        self.trailing_min = 0
 
     # -- configuration ------------------------------------------------------------------------------------
 
@@ -738,14 +741,23 @@ class HevcMatcher(Matcher):
         pic: _Picture | None = None
         pending = -1  # where a run of prefix NAL units after a VCL NAL unit began (maybe the next AU)
         eos = eob = False
+        trailing = 0  # NAL units after the picture's first slice segment
         p = pos
         while p < end and not eob:
             body = p + ls
             if body + 2 > end:
+                if pic is not None and pending < 0 and self._cut_continues(data, body, end, 0, pic, sps_map,
+                                                                           pps_map, trailing):
+                    return None  # the cut broke a NAL unit of this access unit: the sample is incomplete
                 break
             n = read_length(data, p, ls)
             nxt = body + n
-            if n < 2 or nxt > end:
+            if n < 2:
+                break
+            if nxt > end:
+                if pic is not None and pending < 0 and self._cut_continues(data, body, end, n, pic, sps_map,
+                                                                           pps_map, trailing):
+                    return None
                 break
             h0, h1 = data[body], data[body + 1]
             t = h0 >> 1
@@ -761,6 +773,7 @@ class HevcMatcher(Matcher):
                     break  # (the last byte of a NAL unit is never 0: all there is to check here)
                 if t < 32:
                     pending = -1  # a picture of another layer belongs to the access unit being read
+                trailing += pic is not None
                 p = nxt
                 continue
             if t < 32:  # VCL
@@ -777,6 +790,7 @@ class HevcMatcher(Matcher):
                     if pic is None or self._slice(data, body, n, t, tid, sps_map, pps_map, pic) is None:
                         break
                     pending = -1  # the prefix NAL units seen since belong inside this access unit
+                    trailing += 1
                 p = nxt
                 continue
             if eos and t != EOB_NUT:
@@ -822,6 +836,7 @@ class HevcMatcher(Matcher):
                 eob = t == EOB_NUT
             else:
                 break
+            trailing += pic is not None
             p = nxt
         if pic is None:
             return None
@@ -830,6 +845,44 @@ class HevcMatcher(Matcher):
         info = HevcPicture(pic.nal_type, pic.tid, pic.poc_lsb, 1 << pic.sps.log2_max_poc_lsb, pic.intra,
                            bool(pic.output), eos and stop == p, params)
         return SampleMatch(stop - pos, self._is_key(pic.nal_type, pic.intra), info=info)
+
+    def _cut_continues(self, data, body: int, end: int, n: int, pic: _Picture, sps_map: dict,
+                       pps_map: dict, trailing: int) -> bool:
+        """The NAL unit at ``body`` (``n`` bytes) runs past ``end`` right after a picture: is it more of that
+        access unit, cut by the end of the data (rather than the next access unit, or other bytes)?
+
+        It is when its header is one this stream's access unit can continue with: a NAL unit of another layer,
+        a suffix type, or a slice segment that does not begin a picture and whose header parses as far as the
+        bytes go. When even the NAL unit header is cut, it is taken as more of this access unit while the
+        picture has fewer NAL units after its first slice segment (``trailing``) than every access unit of the
+        reference had.
+        """
+        if body + 2 > end:
+            return trailing < self.trailing_min
+        if n > CUT_NAL_MAX:
+            return False  # no NAL unit this long: other bytes follow the picture
+        h0, h1 = data[body], data[body + 1]
+        t, layer, tid = (h0 >> 1) & 0x3F, ((h0 & 1) << 5) | (h1 >> 3), (h1 & 7) - 1
+        if h0 & 0x80 or tid < 0:
+            return False
+        if layer:
+            return layer <= self._max_layer and (t in OTHER_LAYER_TYPES or t in self._extra_types)
+        if t < 32:
+            if t not in VCL_TYPES:
+                return False
+            if body + 3 > end:
+                return trailing < self.trailing_min
+            if data[body + 2] & 0x80:
+                return False  # first_slice_segment_in_pic_flag: the next picture
+            rbsp = unescape_rbsp(bytes(data[body + 2:min(end, body + _HEADER_MAX)]))
+            try:
+                return self._slice_header(BitReader(rbsp), len(rbsp), False, t, tid, sps_map, pps_map,
+                                          pic) is not None
+            except BitstreamEnd:
+                return True  # the header parses as far as the bytes go
+            except BitstreamError:
+                return False
+        return t in SUFFIX_TYPES or t in (EOS_NUT, EOB_NUT)
 
     def _is_key(self, nal_type: int, intra: bool) -> bool:
         return self._rule(self.keyframe_rule, nal_type, intra)
@@ -857,10 +910,12 @@ class HevcMatcher(Matcher):
             r = BitReader(rbsp)
             try:
                 return self._slice_header(r, len(rbsp), limit == n, t, tid, sps_map, pps_map, pic)
-            except BitstreamError:
-                if limit == n or limit >= _HEADER_MAX or r.bits_left > 64:
-                    return None  # a value out of range, not a header longer than the bytes looked at
+            except BitstreamEnd:  # a header longer than the bytes looked at (many entry points)
+                if limit == n or limit >= _HEADER_MAX:
+                    return None
                 limit = min(n, _HEADER_MAX)
+            except BitstreamError:  # a value out of range
+                return None
 
     def _slice_header(self, r: BitReader, size: int, whole: bool, t: int, tid: int, sps_map: dict,
                       pps_map: dict, pic: _Picture | None) -> _Picture | None:
@@ -1174,8 +1229,10 @@ class HevcMatcher(Matcher):
         picture (random bytes after an access unit would too easily pass for one).
         """
         ls = self.length_size
+        fewest = None
         for off, size in zip(np.asarray(offsets).tolist(), np.asarray(sizes).tolist()):
             p, end = off, off + size
+            seen_vcl, trailing = False, 0
             while p + ls + 2 <= end:
                 n = read_length(data, p, ls)
                 if n < 2 or p + ls + n > end:
@@ -1185,7 +1242,13 @@ class HevcMatcher(Matcher):
                     self._extra_types.add(t)
                 if (data[p + ls] & 1) or data[p + ls + 1] >> 3:
                     self._max_layer = max(self._max_layer, ((data[p + ls] & 1) << 5) | (data[p + ls + 1] >> 3))
+                if seen_vcl:
+                    trailing += 1
+                seen_vcl = seen_vcl or t < 32
                 p += ls + n
+            if p == end and seen_vcl:
+                fewest = trailing if fewest is None else min(fewest, trailing)
+        self.trailing_min = fewest or 0
         return set(self._extra_types)
 
     @staticmethod
@@ -1226,6 +1289,7 @@ class HevcMatcher(Matcher):
         other.keyframe_rule = self.keyframe_rule
         other._extra_types = set(self._extra_types)
         other._max_layer = self._max_layer
+        other.trailing_min = self.trailing_min
         return other
 
 

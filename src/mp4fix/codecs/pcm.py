@@ -19,7 +19,7 @@ PCM_FOURCCS = ("twos", "sowt", "lpcm", "in24", "in32", "fl32", "fl64", "ipcm", "
                "ulaw", "NONE", "in16")
 
 
-class _FixedRuns(Matcher):
+class FixedRuns(Matcher):
     """Runs of fixed-size samples, sized from the reference's chunks."""
 
     self_delimiting = False
@@ -47,7 +47,7 @@ class _FixedRuns(Matcher):
             # no run "up to the next recognised sample" is offered
             self.stride = 0
 
-    def clone(self) -> "_FixedRuns":
+    def clone(self) -> "FixedRuns":
         return copy.copy(self)  # no stream state: the learned sizes are all there is
 
     def match_options(self, data, pos: int, end: int) -> list[SampleMatch]:
@@ -62,7 +62,7 @@ class _FixedRuns(Matcher):
 
 
 @register
-class PcmMatcher(_FixedRuns):
+class PcmMatcher(FixedRuns):
     fourccs = PCM_FOURCCS
 
     def __init__(self, track: TrackProfile):
@@ -70,7 +70,7 @@ class PcmMatcher(_FixedRuns):
 
 
 @register
-class TimecodeMatcher(_FixedRuns):
+class TimecodeMatcher(FixedRuns):
     """QuickTime timecode ('tmcd'): 4-byte frame numbers (8 with the 64-bit flag)."""
 
     fourccs = ("tmcd",)
