@@ -84,3 +84,38 @@ def test_hevc_access_unit_starting_with_a_later_slice(fixture_path):
     data = bytes.fromhex("0000021902015550b2d5d7d632a86c6c81042a6ffd3fe06a")
     assert matcher.clone().cut_start(data, 0, len(data)) is False
     assert matcher.clone().match(data, 0, len(data)) is None
+
+
+def _box(btype: bytes, payload: bytes) -> bytes:
+    return (8 + len(payload)).to_bytes(4, "big") + btype + payload
+
+
+def test_fragment_with_a_base_offset_past_any_file():
+    """fragments cases 92, 116, 367, 896, 934 (master 8): a tfhd base_data_offset near 2^64 overflowed numpy
+    (OverflowError) instead of marking the fragment damaged."""
+    from mp4fix import boxes, fragments
+    from mp4fix.errors import BoxError
+
+    tfhd = _box(b"tfhd", (0x1).to_bytes(4, "big") + (1).to_bytes(4, "big") + (2 ** 64 - 8).to_bytes(8, "big"))
+    trun = _box(b"trun", (0x200).to_bytes(4, "big") + (2).to_bytes(4, "big") + (100).to_bytes(4, "big") * 2)
+    moof = _box(b"moof", _box(b"mfhd", bytes(8)) + _box(b"traf", tfhd + trun))
+    data = moof + _box(b"mdat", bytes(200))
+    ref = next(boxes.walk(data))
+    with pytest.raises(BoxError, match="outside the file"):
+        fragments._read_moof(data, ref, {}, len(data))
+
+
+def test_reference_whose_moov_ends_in_zero_padding(fixture_path, broken_file, tmp_path):
+    """repairs case 5025 (master 7): a reference moov ending in zero bytes (a QuickTime terminator) kept them
+    as a pseudo-box that the builder could not walk (StopIteration, "internal error")."""
+    from mp4fix.repair import repair
+
+    data = fixture_path("tiny").read_bytes()
+    moov = data.rfind(b"moov") - 4
+    assert moov + int.from_bytes(data[moov:moov + 4], "big") == len(data)  # the moov is last
+    padded = data[:moov] + (len(data) - moov + 8).to_bytes(4, "big") + data[moov + 4:] + bytes(8)
+    ref = tmp_path / "padded.mp4"
+    ref.write_bytes(padded)
+    broken, _ = broken_file("tiny", "mdat60")
+    report = repair(broken, ref, verify=False)
+    assert report.output and report.tracks

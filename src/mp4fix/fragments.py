@@ -147,7 +147,7 @@ def read_fragments(data, size: int, refs: list[boxes.BoxRef], profile: Profile) 
             frag.broken, frag.note = True, "the cut fell inside a fragment's index (moof)"
             break
         try:
-            parsed = _read_moof(data, ref, trex)
+            parsed = _read_moof(data, ref, trex, size)
         except BoxError as exc:
             frag.broken, frag.note = True, f"a fragment's index (moof at byte {ref.offset}) is damaged ({exc})"
             break
@@ -194,7 +194,7 @@ def _append(r: TrackRun, offs, sz, dur, cto, keys) -> None:
         r.has_ctts = True
 
 
-def _read_moof(data, ref: boxes.BoxRef, trex: dict) -> list:
+def _read_moof(data, ref: boxes.BoxRef, trex: dict, size: int) -> list:
     """(track_ID, tfdt or None, offsets, sizes, durations, composition offsets or None, keyframes) per trun."""
     moof = boxes.parse_tree(data, ref)
     out = []
@@ -263,6 +263,9 @@ def _read_moof(data, ref: boxes.BoxRef, trex: dict) -> list:
                 cto = column[_CTO]
                 if version >= 1:
                     cto = np.where(cto >= 1 << 31, cto - (1 << 32), cto)
+            if not 0 <= start <= size or int(sz.sum()) > size:
+                raise BoxError(f"a run's data ({start}, {int(sz.sum())} bytes) lies outside the file",
+                               "moof > traf > trun")
             offs = start + np.concatenate([[0], np.cumsum(sz)[:-1]]) if count else np.zeros(0, np.int64)
             cursor = start + int(sz.sum())
             out.append((track_id, tfdt, offs.astype(np.int64), sz, dur, cto, (sflags & _NON_SYNC) == 0))

@@ -65,7 +65,7 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef, own:
     for i, trak in enumerate(moov.find_all("trak")):
         tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]", mf.size))
     for i, t in enumerate(tracks):
-        why = "" if own else _nonsense(t, mvhd.times.timescale)
+        why = "" if own else timing_problem(t, mvhd.times.timescale)
         if why:
             raise ReferenceError_(f"The reference file {mf.path.name} is damaged: {why}, so a repair "
                                   "with it would have wrong timing.")
@@ -89,7 +89,8 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef, own:
             if n and first < len(t.offsets):
                 layout.append((int(t.offsets[first]), t.index, int(min(n, len(t.offsets) - first))))
     layout.sort()
-    extra = [c.to_bytes() for c in moov.children if c.type not in ("mvhd", "trak")]
+    # other boxes of the moov are kept as they are; zero padding at its end (a QuickTime terminator) is no box
+    extra = [c.to_bytes() for c in moov.children if c.type not in ("mvhd", "trak", boxes.PAD)]
     return Profile(path=str(mf.path), ftyp=ftyp, mvhd=mvhd_node.to_bytes(), movie_timescale=mvhd.times.timescale,
                    tracks=tracks, moov_extra=extra, layout=[(ti, n) for _, ti, n in layout], is_quicktime=is_qt)
 
@@ -187,7 +188,7 @@ MIN_CODED_AUDIO_SECONDS = 0.002  # the shortest compressed audio frame (Opus: 2.
 MAX_AUDIO_SAMPLE_SECONDS = 10.0
 
 
-def _nonsense(t: TrackProfile, movie_timescale: int) -> str:
+def timing_problem(t: TrackProfile, movie_timescale: int) -> str:
     """Why the timing ``t`` declares cannot be a real recording's (a phrase), or "" when it can."""
     from mp4fix.codecs.pcm import PCM_FOURCCS
 

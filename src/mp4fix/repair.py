@@ -28,7 +28,7 @@ from mp4fix.errors import (
 )
 from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
-from mp4fix.reference import _nonsense, learn_profile
+from mp4fix.reference import learn_profile, timing_problem
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
@@ -249,8 +249,8 @@ def _repair_fragmented(p: RepairPlan, report: RepairReport, verify: bool, progre
             raise InputError(f"The index of the fragmented file {p.broken.name} is damaged ({exc}).") from None
         built = fragments.tables(frag, profile)
         for tt in built:
-            why = _nonsense(dataclasses.replace(tt.track, sizes=tt.sizes, durations=tt.durations, edit_list=[]),
-                            profile.movie_timescale)
+            track = dataclasses.replace(tt.track, sizes=tt.sizes, durations=tt.durations, edit_list=[])
+            why = timing_problem(track, profile.movie_timescale)
             if why:
                 raise InputError(f"The fragments of {p.broken.name} are damaged: {why}, so a file indexed from "
                                  "them would have wrong timing.")
