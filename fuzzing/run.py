@@ -69,6 +69,8 @@ def _record(out: Path, kind: str, case: int, what: str, detail: str = "", files:
 
 def run_parsers(args) -> dict:
     seeds = targets.load_seeds(args.seeds)
+    if not args.full_learning:
+        targets.quick_learning()
     frag_seeds = targets.load_fragmented(targets.FRAGMENTED[:2] if args.ci else None)
     kinds = tuple(args.kinds)
     counts = {k: 0 for k in kinds}
@@ -308,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--progress", type=int, default=0, help="print a line every N cases")
     ap.add_argument("--kinds", nargs="+", choices=targets.KINDS, default=list(targets.KINDS),
                     help="parser targets to run (default: all)")
+    ap.add_argument("--full-learning", action="store_true",
+                    help="parsers: let the learner measure as many reference samples as a repair does (slow)")
     ap.add_argument("--only", default="", help="repairs: only the recordings whose name contains this")
     ap.add_argument("--replay", type=int, default=None, help="run one parser case here and show its traceback")
     args = ap.parse_args(argv)

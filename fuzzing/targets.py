@@ -266,6 +266,14 @@ _SCRATCH = Path(os.environ.get("MP4FIX_FUZZ_SCRATCH") or ("/dev/shm" if os.path.
                                                             tempfile.gettempdir()))
 
 
+def quick_learning() -> None:
+    """Learning measures hundreds of a reference's samples per track (pure-Python bitstream parsing, up to 2 s
+    for ALAC): one learn case costs as much as a hundred boxes or matcher cases. For parser runs, measure a few
+    dozen instead: the same code on the mutated index, many more cases. (Whole repairs keep the real numbers.)"""
+    codecs.REFERENCE_CHECK_SAMPLES = 40
+    build.DELAY_SAMPLES = 60
+
+
 def load_fragmented(names: list[str] | None = None) -> list[bytes]:
     return [seed_path(n).read_bytes() for n in (names or FRAGMENTED)]
 
@@ -275,7 +283,7 @@ def target_fragments(original: bytes, rng: random.Random, scratch: Path | None =
     fragments and build the regular index from them, as the repair does."""
     from mp4fix import fragments
     from mp4fix.diagnose import diagnose
-    from mp4fix.reference import own_index, top_level
+    from mp4fix.reference import own_index, timing_problem, top_level
 
     data = original[:rng.randrange(64, len(original) + 1)] if rng.random() < 0.7 else original
     refs = [r for r in boxes.walk(data) if r.type in ("moov", "moof")]
@@ -300,6 +308,11 @@ def target_fragments(original: bytes, rng: random.Random, scratch: Path | None =
             except BoxError:
                 return
             built = fragments.tables(frag, profile)
+            for tt in built:  # as the repair does: timing without sense is refused before it is built
+                track = dataclasses.replace(tt.track, sizes=tt.sizes, durations=tt.durations, ctts=tt.ctts,
+                                            edit_list=[])
+                if timing_problem(track, profile.movie_timescale, every_sample=True):
+                    return
             for tt in built:
                 if len(tt.offsets) and (tt.offsets.min() < 0 or int((tt.offsets + tt.sizes).max()) > mf.size):
                     raise Finding("a fragment's sample lies outside the file")

@@ -146,3 +146,21 @@ def test_damaged_fragment_index_ends_the_recovery_there(fixture_path, tmp_path):
     report = repair(broken, None, verify=False)
     assert report.output
     _check(original, tmp_path / "cut_fixed.mp4", moof.offset, moof.offset, tmp_path, partial=False)
+
+
+def test_a_fragment_whose_sample_lasts_a_day_is_refused(fixture_path, tmp_path):
+    """A trun sample duration of 2^32-1 (parsers case 338911, master 9: the movie's duration overflowed 64 bits
+    when built, FormatFieldError) gave a track a day long; timing copied from fragments is checked per sample."""
+    original = fixture_path("frag_avc_aac")
+    data = bytearray(original.read_bytes())
+    moof = next(b for b in _boxes(original) if b.type == "moof")
+    i = data.find(b"trun", moof.offset, moof.end)
+    i = data.find(b"trun", i + 4, moof.end)  # the audio run: data offset, then per-sample duration and size
+    assert int.from_bytes(data[i + 4:i + 8], "big") & 0x100
+    data[i + 16:i + 20] = b"\xff\xff\xff\xff"
+    broken = tmp_path / "cut.mp4"
+    broken.write_bytes(bytes(data[: len(data) * 8 // 10]))
+    proc = mp4fix("repair", broken)
+    line = one_sentence_error(proc)
+    assert proc.returncode == 2 and "cut.mp4" in line and "lasts" in line, line
+    assert not (tmp_path / "cut_fixed.mp4").exists()

@@ -65,6 +65,9 @@ def track_tables(ts: TrackScan, ctts_delay: int | None, offset_shift: int = 0) -
     return TrackTables(t, offs, sizes, durations, ctts, keys)
 
 
+DELAY_SAMPLES = 3000  # reference samples measured to learn the composition delay
+
+
 def learn_delay(track: TrackProfile, matcher, data) -> int | None:
     """The reference's composition delay in samples: ctts = (presentation - decode + delay) * duration.
 
@@ -74,7 +77,7 @@ def learn_delay(track: TrackProfile, matcher, data) -> int | None:
     if track.ctts is None or len(track.sizes) == 0:
         return None
     dur = track.sample_duration or 1
-    n = min(len(track.sizes), 3000)
+    n = min(len(track.sizes), DELAY_SAMPLES)
     matches = []
     for off, size in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist()):
         m = matcher.match(data, off, off + size)

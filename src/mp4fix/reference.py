@@ -186,10 +186,16 @@ MAX_FRAME_RATE = 2000.0  # frames per second (phones film slow motion at 960)
 MAX_FRAME_SECONDS = 60.0  # the usual frame's duration (still-image slideshows hold a frame a few seconds)
 MIN_CODED_AUDIO_SECONDS = 0.002  # the shortest compressed audio frame (Opus: 2.5 ms; AAC, AMR, AC-3 longer)
 MAX_AUDIO_SAMPLE_SECONDS = 10.0
+MAX_SAMPLE_SECONDS = 3600.0  # any one sample (a pause in a fragmented recording lengthens the one before it)
+MAX_RECORDING_SECONDS = 366 * 86400.0  # a track's whole length
 
 
-def timing_problem(t: TrackProfile, movie_timescale: int) -> str:
-    """Why the timing ``t`` declares cannot be a real recording's (a phrase), or "" when it can."""
+def timing_problem(t: TrackProfile, movie_timescale: int, every_sample: bool = False) -> str:
+    """Why the timing ``t`` declares cannot be a real recording's (a phrase), or "" when it can.
+
+    The usual sample duration is checked (what a repair gives recovered samples), and the whole length;
+    ``every_sample`` also checks each sample's (timing that is copied as it is, from a fragmented file).
+    """
     from mp4fix.codecs.pcm import PCM_FOURCCS
 
     what = {"video": "video", "audio": "audio"}.get(t.kind)
@@ -206,6 +212,15 @@ def timing_problem(t: TrackProfile, movie_timescale: int) -> str:
             return (f"its audio track gives each '{t.fourcc}' frame {seconds:.6g} s (stts and mdhd timescale "
                     f"{t.timescale})")
     total = float(t.durations.sum())
+    if total / t.timescale > MAX_RECORDING_SECONDS:
+        return f"its {what} track lasts {total / t.timescale / 86400:.0f} days"
+    if every_sample and float(t.durations.max()) / t.timescale > MAX_SAMPLE_SECONDS:
+        return f"a sample of its {what} track lasts {float(t.durations.max()) / t.timescale:.0f} s"
+    if every_sample and t.durations.min() < 0:
+        return f"a sample of its {what} track has a negative duration"
+    if every_sample and t.ctts is not None and len(t.ctts) and \
+            float(np.abs(t.ctts).max()) / t.timescale > MAX_SAMPLE_SECONDS:
+        return f"a sample of its {what} track is shown {float(np.abs(t.ctts).max()) / t.timescale:.0f} s off its place"
     for duration, media_time, rate in t.edit_list:
         if media_time < -1 or media_time > total:
             return f"an edit of its {what} track starts at media time {media_time}, outside the track"

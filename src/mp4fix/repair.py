@@ -249,8 +249,9 @@ def _repair_fragmented(p: RepairPlan, report: RepairReport, verify: bool, progre
             raise InputError(f"The index of the fragmented file {p.broken.name} is damaged ({exc}).") from None
         built = fragments.tables(frag, profile)
         for tt in built:
-            track = dataclasses.replace(tt.track, sizes=tt.sizes, durations=tt.durations, edit_list=[])
-            why = timing_problem(track, profile.movie_timescale)
+            track = dataclasses.replace(tt.track, sizes=tt.sizes, durations=tt.durations, ctts=tt.ctts,
+                                        edit_list=[])
+            why = timing_problem(track, profile.movie_timescale, every_sample=True)
             if why:
                 raise InputError(f"The fragments of {p.broken.name} are damaged: {why}, so a file indexed from "
                                  "them would have wrong timing.")
