@@ -164,3 +164,21 @@ def test_a_fragment_whose_sample_lasts_a_day_is_refused(fixture_path, tmp_path):
     line = one_sentence_error(proc)
     assert proc.returncode == 2 and "cut.mp4" in line and "lasts" in line, line
     assert not (tmp_path / "cut_fixed.mp4").exists()
+
+
+def test_a_fragment_decode_time_far_off_is_ignored(fixture_path, tmp_path):
+    """A tfdt near 2^64 (parsers cases 250101 master 10, 339948 master 9) overflowed int64 (OverflowError): a
+    decode time more than an hour off is damage, and the fragment's samples follow the ones before it."""
+    original = fixture_path("frag_avc_aac")
+    data = bytearray(original.read_bytes())
+    moof = [b for b in _boxes(original) if b.type == "moof"][1]
+    i = data.find(b"tfdt", moof.offset, moof.end)
+    assert data[i + 4] == 1  # version 1: 64-bit baseMediaDecodeTime
+    data[i + 8:i + 16] = b"\xff" * 8
+    broken = tmp_path / "cut.mp4"
+    cut = len(data) * 8 // 10
+    broken.write_bytes(bytes(data[:cut]))
+    report = repair(broken, None)
+    assert report.complete and report.output
+    got, want = _packets(report.output), _packets(original)
+    assert all(pk == want[s][:len(pk)] for s, pk in got.items())  # the same timestamps as the original's

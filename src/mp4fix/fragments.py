@@ -44,6 +44,7 @@ _SIZE = 0x200
 _FLAGS = 0x400
 _CTO = 0x800
 _NON_SYNC = 0x10000  # sample_is_non_sync_sample in sample flags
+MAX_GAP_SECONDS = 3600.0  # a pause in a recording; a decode time further on is damage
 
 
 @dataclass
@@ -112,6 +113,9 @@ def read_fragments(data, size: int, refs: list[boxes.BoxRef], profile: Profile) 
     moov = boxes.parse_tree(data, moov_ref)
     trex = _trex(moov)
     runs = {t.track_id: TrackRun(t.track_id) for t in profile.tracks}
+    # the longest gap (or start) a fragment's decode time may open, in each track's timescale; beyond it the
+    # time is damage and the samples simply follow the ones before
+    reach = {t.track_id: int(MAX_GAP_SECONDS * t.timescale) for t in profile.tracks}
     mdats = [(r.payload_start, min(r.end, size)) for r in refs if r.type == "mdat"]
     frag = Fragments(runs, mdat_bytes=sum(b - a for a, b in mdats))
     starts = np.array([a for a, _ in mdats], dtype=np.int64)
@@ -163,6 +167,8 @@ def read_fragments(data, size: int, refs: list[boxes.BoxRef], profile: Profile) 
                 whole = False
                 frag.lost += len(keep) - n
                 frag.kept_partial += n
+            if tfdt is not None and not 0 <= tfdt - r.end_time <= reach[track_id]:
+                tfdt = None
             if tfdt is not None:
                 if r.start is None and not r.sizes:
                     r.start = tfdt
