@@ -320,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.case_seconds is None:
         args.case_seconds = 30.0 if args.what == "parsers" else 60
     if args.replay is not None:
+        if not args.full_learning:
+            targets.quick_learning()
         targets.run_parser_case(targets.load_seeds(args.seeds), args.replay, args.master, kinds=tuple(args.kinds))
         print("no finding")
         return 0
