@@ -239,3 +239,17 @@ def test_two_repairs_to_one_output_the_loser_fails(fixture_path, broken_file, tm
         repair(a, ref, output=out, overwrite=True, verify=False, progress=progress)
     assert second["report"].output == str(out) and out.exists()
     assert _leftovers(tmp_path) == []
+
+
+def test_an_ignored_hangup_stays_ignored(case):
+    """`nohup mp4fix ...` ignores SIGHUP: mp4fix must not turn it back into a cancel."""
+    broken, ref, tmp = case
+    env = dict(os.environ, PYTHONPATH=str(SRC), TMPDIR=str(tmp))
+    proc = subprocess.Popen(["nohup", sys.executable, "-m", "mp4fix", "repair", str(broken), "--ref", str(ref),
+                             "--no-verify"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+    _wait_for_ffmpeg(proc, "mp4fix-trial-")
+    os.kill(proc.pid, signal.SIGHUP)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    assert broken.with_name(broken.stem + "_fixed.mov").exists()

@@ -81,11 +81,12 @@ class _Stop:
             return  # signal handlers can only be set from the main thread (the CLI called from a test thread)
         for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
             signum = getattr(signal, name, None)
-            if signum is not None:
-                try:
-                    signal.signal(signum, self._on_signal)
-                except (OSError, ValueError):
-                    pass
+            if signum is None or signal.getsignal(signum) is signal.SIG_IGN:
+                continue  # ignored on purpose (nohup, a background job): keep it so
+            try:
+                signal.signal(signum, self._on_signal)
+            except (OSError, ValueError):
+                pass
         if os.name == "nt":  # pragma: no cover - Windows only
             self._install_console_close()
 
