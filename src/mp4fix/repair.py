@@ -170,11 +170,14 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
     """
     report_progress = ProgressReporter(progress, cancel)
     report_progress("diagnose", 0.0, "Reading the broken file")
+    # what repairs killed outright (SIGKILL, a power cut) left in the output folder and the temp folder
+    folder = Path(output).parent if output is not None else (Path(out_dir) if out_dir is not None
+                                                               else Path(broken).parent)
+    stale = remove_stale(folder)
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
              check_fit=check_fit, cancel=cancel)
     report_progress("reference", 1.0, "Learned the reference")
     report = RepairReport(input=str(p.broken), reference=str(p.reference or ""), output=None)
-    stale = remove_stale(p.output.parent)
     if stale:
         report.warnings.append(f"Removed {len(stale)} leftover temporary file(s) of an earlier repair that was "
                                f"stopped before it could clean up: {', '.join(stale)}.")
