@@ -77,6 +77,7 @@ class _Stop:
         self._console_handler = None
 
     def install(self) -> None:
+        self.token, self.reason = None, None
         if threading.current_thread() is not threading.main_thread():
             return  # signal handlers can only be set from the main thread (the CLI called from a test thread)
         for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
