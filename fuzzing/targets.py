@@ -271,7 +271,6 @@ def quick_learning() -> None:
     for ALAC): one learn case costs as much as a hundred boxes or matcher cases. For parser runs, measure a few
     dozen instead: the same code on the mutated index, many more cases. (Whole repairs keep the real numbers.)"""
     codecs.REFERENCE_CHECK_SAMPLES = 40
-    build.DELAY_SAMPLES = 60
 
 
 def load_fragmented(names: list[str] | None = None) -> list[bytes]:
@@ -340,7 +339,7 @@ def target_learn(seed: Seed, rng: random.Random, scratch: Path | None = None) ->
             for t in profile.tracks:
                 m, why = codecs.make_matcher(t, mf.data)
                 if m is not None and not why:
-                    build.learn_delay(t, m.clone(), mf.data)
+                    build.reference_order(t, m.clone(), mf.data, limit=60 if codecs.REFERENCE_CHECK_SAMPLES < 100 else 3000)
     finally:
         path.unlink(missing_ok=True)
 

@@ -5,7 +5,7 @@ when the product and this reader agree on a repaired file, two independent imple
 reads only what the tests need: per track the handler, sample-entry fourcc and codec config, timescale,
 and for every sample its byte offset, size, duration, composition offset and sync flag, plus the edit list.
 
-ffmpeg is the second oracle (``mp4fix.fftools.packets`` / ``framemd5``): it has no byte offsets, but gives
+ffmpeg is the second oracle (``packets`` / ``framemd5`` below): it has no byte offsets, but gives
 sizes, CRCs, timestamps and key flags per packet.
 
 Main API::
@@ -25,15 +25,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Iterator, Sequence
 
 __all__ = [
     "Box", "Movie", "TrackTable", "read_movie", "top_level_boxes", "mdat_span", "samples_before", "sample_bytes",
     "parameter_sets", "audio_specific_config", "assert_same_samples", "assert_same_packets", "compare_with_ffmpeg",
-    "ff_packets", "ff_framemd5", "file_md5", "original_samples",
+    "ff_packets", "ff_framemd5", "file_md5", "original_samples", "framemd5", "packets", "parse_framecrc", "Packet",
 ]
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta", b"mvex", b"tref"}
@@ -448,11 +450,124 @@ def audio_specific_config(esds_payload: bytes) -> bytes:
     raise ValueError("no DecoderSpecificInfo in esds")
 
 
+# --- ffmpeg's own view: frame hashes and packet lists (test-only) -----------------------------------------
+
+LIST_TIMEOUT = 600.0  # seconds for framemd5 / packets
+
+
+def framemd5(path: str | os.PathLike, stream_spec: str | None = None, *, timeout: float = LIST_TIMEOUT,
+             exe: str | None = None, header: bool = False) -> list[str]:
+    """The lines of ``-f framemd5`` for the decoded frames (``stream_index, dts, pts, duration, size, md5``).
+
+    ``stream_spec`` selects streams (``'v'``, ``'a:0'``, ``'1'``); default: all audio and video.
+    ``header=True`` also returns the ``#`` lines (time bases, codecs).
+    """
+    from mp4fix import fftools
+
+    name = os.path.basename(os.fspath(path))
+    maps = ["-map", f"0:{stream_spec}"] if stream_spec is not None else ["-map", "0:v?", "-map", "0:a?"]
+    args = ["-v", "error", "-i", "file:" + os.fspath(path), *maps, "-f", "framemd5", "-"]
+    res = fftools.run(args, exe=exe, timeout=timeout, what=f"hashing the frames of {name}")
+    lines = [ln.strip() for ln in res.stdout.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines if header else [ln for ln in lines if not ln.startswith("#")]
+
+
+AV_PKT_FLAG_KEY = 0x1
+AV_PKT_FLAG_CORRUPT = 0x2
+AV_PKT_FLAG_DISCARD = 0x4
+_NOPTS = -0x8000000000000000
+
+
+@dataclass
+class Packet:
+    stream: int
+    dts: int | None
+    pts: int | None
+    duration: int
+    size: int
+    crc: int  # adler32 as framecrc prints it
+    flags: int  # AV_PKT_FLAG_*: 1 key, 2 corrupt, 4 discard
+    time_base: Fraction = Fraction(1, 1)
+
+    @property
+    def keyframe(self) -> bool:
+        return bool(self.flags & AV_PKT_FLAG_KEY)
+
+    @property
+    def discard(self) -> bool:
+        return bool(self.flags & AV_PKT_FLAG_DISCARD)
+
+    @property
+    def pts_time(self) -> float | None:
+        return None if self.pts is None else float(self.pts * self.time_base)
+
+    @property
+    def dts_time(self) -> float | None:
+        return None if self.dts is None else float(self.dts * self.time_base)
+
+
+def parse_framecrc(text: str) -> list[Packet]:
+    """Parse ``-f framecrc`` output. Data lines: ``stream, dts, pts, duration, size, 0xcrc[, F=0x..][, S=..]``.
+
+    The ``F=`` column is omitted when the flags are exactly ``key`` (0x1); ``F=0x0`` is a non-key packet.
+    """
+    tbs: dict[int, Fraction] = {}
+    out: list[Packet] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            m = re.match(r"^#tb (\d+): (\d+)/(\d+)", line)
+            if m and int(m.group(3)):
+                tbs[int(m.group(1))] = Fraction(int(m.group(2)), int(m.group(3)))
+            continue
+        cols = [c.strip() for c in line.split(",")]
+        if len(cols) < 6:
+            continue
+        try:
+            stream, dts, pts, dur, size = (int(c) for c in cols[:5])
+            crc = int(cols[5], 16)
+        except ValueError:
+            continue
+        flags = AV_PKT_FLAG_KEY
+        for c in cols[6:]:
+            if c.startswith("F="):
+                try:
+                    flags = int(c[2:], 16)
+                except ValueError:
+                    pass
+        out.append(Packet(stream, None if dts == _NOPTS else dts, None if pts == _NOPTS else pts, dur, size, crc,
+                          flags, tbs.get(stream, Fraction(1, 1))))
+    return out
+
+
+def packets(path: str | os.PathLike, *, ignore_editlist: bool = False, parse: bool = True,
+            timeout: float = LIST_TIMEOUT, exe: str | None = None) -> list[Packet]:
+    """Every packet of every stream, without decoding, in the order ffmpeg's muxer interleaves them.
+
+    Timestamps are the demuxer's in each stream's time base (``-copyts``: not shifted). With
+    ``ignore_editlist`` the mov demuxer ignores ``elst``, so dts/pts are the raw sample-table times
+    (dts from 0, pts = dts + ctts) and no packet is marked discard. ``parse=False`` turns ffmpeg's codec
+    parsers off (``-fflags +noparse+nofillin``): key flags are then exactly the container's (stss); with
+    parsers on, the H.264 parser also flags non-IDR I-frames as key.
+    """
+    name = os.path.basename(os.fspath(path))
+    pre = ["-ignore_editlist", "1"] if ignore_editlist else []
+    if not parse:
+        pre += ["-fflags", "+noparse+nofillin"]
+    from mp4fix import fftools
+
+    res = fftools.run(["-v", "error"] + pre + ["-i", "file:" + os.fspath(path), "-map", "0", "-c", "copy", "-copyts", "-f", "framecrc",
+                                        "-"], exe=exe, timeout=timeout, what=f"listing the packets of {name}")
+    return parse_framecrc(res.stdout.decode("utf-8", "replace"))
+
+
 # --- ffmpeg as an oracle --------------------------------------------------------------------------
 
 
 def ff_packets(path: str | os.PathLike, *, ignore_editlist: bool = True, parse: bool = False) -> dict[int, list]:
-    """ffmpeg's packets per stream index (``mp4fix.fftools.packets``). By default the pure container view:
+    """ffmpeg's packets per stream index (``packets``). By default the pure container view:
     raw sample-table times (no edit list) and key flags from stss (no codec parser)."""
     return _ff_packets(*_file_key(path), ignore_editlist, parse)
 
@@ -469,8 +584,6 @@ def _file_key(path) -> tuple[str, int, int]:
 
 @functools.lru_cache(maxsize=64)
 def _ff_packets(path: str, _size: int, _mtime: int, ignore_editlist: bool, parse: bool) -> dict[int, list]:
-    from mp4fix.fftools import packets
-
     out: dict[int, list] = {}
     for pkt in packets(path, ignore_editlist=ignore_editlist, parse=parse):
         out.setdefault(pkt.stream, []).append(pkt)
@@ -479,8 +592,6 @@ def _ff_packets(path: str, _size: int, _mtime: int, ignore_editlist: bool, parse
 
 @functools.lru_cache(maxsize=64)
 def _ff_framemd5(path: str, _size: int, _mtime: int, stream_spec: str | None) -> tuple[str, ...]:
-    from mp4fix.fftools import framemd5
-
     return tuple(framemd5(path, stream_spec))
 
 

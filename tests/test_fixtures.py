@@ -3,7 +3,9 @@ an independent sample-table reader that agrees with ffmpeg, cut points, killed r
 
 from __future__ import annotations
 
+import os
 import struct
+import sys
 import zlib
 from pathlib import Path
 
@@ -254,3 +256,35 @@ def test_killed_recording(killed_recording, fixture_path, name):
         assert _options_in(head) == _x264_options(ref, v) is not None
     again, secs = killed_recording(name, 4.0)  # cached: the same file
     assert (again, secs) == (path, seconds)
+
+
+def test_every_cache_of_the_suite_is_in_one_folder_that_can_be_cleared(tmp_path, monkeypatch):
+    """Fixtures and builds go under one folder (tests/suite_cache.py), which ``--clear`` deletes, together
+    with the folders older versions filled."""
+    import subprocess
+
+    import suite_cache
+    import test_packaging
+
+    for var in ("MP4FIX_TEST_CACHE", "MP4FIX_FIXTURE_CACHE", "MP4FIX_BUILD_CACHE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    root = tmp_path / "xdg" / "mp4fix-tests"
+    assert suite_cache.root() == root
+    assert mf.cache_root() == root / "fixtures"
+    assert test_packaging._cache_root() == root / "build"
+    monkeypatch.setenv("MP4FIX_TEST_CACHE", str(tmp_path / "elsewhere"))
+    assert mf.cache_root() == tmp_path / "elsewhere" / "fixtures"
+
+    for folder in (tmp_path / "elsewhere" / "fixtures" / "k", tmp_path / "elsewhere" / "build" / "frozen-1",
+                   tmp_path / "xdg" / "mp4fix-fixtures", tmp_path / "xdg" / "mp4fix-build"):
+        folder.mkdir(parents=True)
+        (folder / "f.bin").write_bytes(b"x" * 1000)
+    env = {**os.environ, "MP4FIX_TEST_CACHE": str(tmp_path / "elsewhere"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    script = Path(suite_cache.__file__)
+    listing = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env, timeout=60)
+    assert str(tmp_path / "elsewhere") in listing.stdout and "mp4fix-build" in listing.stdout
+    cleared = subprocess.run([sys.executable, script, "--clear"], capture_output=True, text=True, env=env,
+                             timeout=60)
+    assert cleared.returncode == 0, cleared.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["xdg"] and list((tmp_path / "xdg").iterdir()) == []

@@ -14,7 +14,7 @@ import pytest
 
 import make_fixtures as MF
 import oracle
-from mp4fix import fftools
+from mp4fix import verify
 from mp4fix.diagnose import diagnose
 from mp4fix.errors import NotBrokenError, NothingRecoveredError
 from mp4fix.repair import repair
@@ -29,7 +29,7 @@ def _boxes(path):
 
 def _packets(path) -> dict[int, list[tuple]]:
     out: dict[int, list[tuple]] = {}
-    for p in fftools.packets(path):
+    for p in oracle.packets(path):
         out.setdefault(p.stream, []).append((p.dts, p.pts, p.duration, p.size, p.crc, p.keyframe))
     return out
 
@@ -52,7 +52,7 @@ def _check(original, repaired, cut: int, boundary: int, tmp_path, partial: bool)
     for t in movie.tracks:
         assert all(o + n <= cut for o, n in zip(t.offsets, t.sizes))
     assert not any(b.type in ("moof", "mvex") for b in _boxes(repaired))
-    assert fftools.decode_check(repaired).ok
+    assert verify.decode_check(repaired).ok
 
 
 @pytest.mark.parametrize("name", FRAGMENTED)

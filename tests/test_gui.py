@@ -30,6 +30,7 @@ from mp4fix.gui.app import FileOpenFilter, create_window  # noqa: E402
 from mp4fix.gui.queue_model import Status  # noqa: E402
 from mp4fix.gui.settings import Settings  # noqa: E402
 
+REAL_OPEN_FILE, REAL_SHOW_IN_FOLDER = desktop.open_file, desktop.show_in_folder
 REPAIR_TIMEOUT = 180_000  # ms; a slow CI machine encodes, repairs and verifies on 2 cores
 
 
@@ -105,6 +106,11 @@ def media(tmp_path_factory):
     m.broken_b = _cut(_encode(src / "b.mp4", "testsrc", 5.0, tone=330), d / "GX010002.MP4", 0.7)
     m.big = _cut(_encode(src / "big.mp4", "testsrc2", 60.0), d / "GX010003.MP4", 0.9)
     m.other_settings = _encode(d / "other_camera.mp4", "mandelbrot", 1.0, size="320x240")
+    # another codec altogether (MPEG-4 Part 2, no audio): nothing of the broken files can be read with it
+    m.other_codec = d / "old_camera.mp4"
+    subprocess.run([_ffmpeg(), "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+                    "-t", "1", "-c:v", "mpeg4", "-an", str(m.other_codec)], check=True, capture_output=True,
+                   timeout=300)
     return m
 
 
@@ -138,9 +144,12 @@ def window(qtbot, settings, monkeypatch):
     w.opened = opened
     asked = []
 
-    def ask(title, text, yes, no, icon=None):
+    def ask(title, text, yes, no, icon=None, details=""):
         asked.append(text)
+        w.asked_details.append(details)
         return w.answer
+
+    w.asked_details = []
 
     w.answer = True
     w.asked = asked
@@ -358,39 +367,141 @@ def test_a_broken_reference_shows_its_sentence(qtbot, window, media, tmp_path):
     assert statuses(window) == [Status.READY]
 
 
-def test_a_reference_that_does_not_fit_warns_then_fails_with_the_cli_sentence(qtbot, window, media, tmp_path):
+def test_a_reference_that_does_not_fit_warns_once_and_repair_anyway_repairs(qtbot, window, media, tmp_path):
     from mp4fix.errors import Mp4fixError
     from mp4fix.repair import plan
 
     work = tmp_path / "card"
-    broken = _copy([media.broken_a], work)
+    broken = _copy([media.broken_a, media.broken_b], work)
     assert drop(window.drop_area, broken)
-    wait_checked(qtbot, window, 1)
+    wait_checked(qtbot, window, 2)
     set_reference_by_drop(qtbot, window, media.other_settings)
     with pytest.raises(Mp4fixError) as cli:
         plan(broken[0], media.other_settings)
     expected = str(cli.value)
-    qtbot.waitUntil(lambda: window.reference_slot.fit.isVisible(), timeout=60_000)
-    assert expected in window.reference_slot.fit.text()
+    slot = window.reference_slot
+    qtbot.waitUntil(lambda: slot.fit.isVisible(), timeout=60_000)
+    assert slot.fit.text() == expected  # the engine's reason, as the CLI says it
+    # one verdict: not a green "it can be used" above a warning that it does not fit
+    assert not slot.status.text().startswith("✓") and "can be used" not in slot.status.text()
+    assert slot.status.text().startswith("⚠") and "may not fit" in slot.status.text()
 
     window.answer = False  # "Cancel" in the warning
     click(qtbot, window.repair_button)
-    assert len(window.asked) == 1 and expected in window.asked[0]
-    assert statuses(window) == [Status.READY]
+    assert len(window.asked) == 1
+    question = window.asked[0]
+    # one paragraph for the batch: both files named once, one reason, the question; each file's reason in details
+    assert broken[0].name in question and broken[1].name in question
+    assert question.count("Repair anyway?") == 1 and question.count("does not match") == 1
+    assert expected in window.asked_details[0] and broken[1].name + ":" in window.asked_details[0]
+    assert statuses(window) == [Status.READY, Status.READY]
 
-    window.answer = True  # "Repair anyway": the engine refuses with the same sentence as the CLI
+    window.answer = True  # "Repair anyway": the engine skips its fit check and writes the files
     with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
         click(qtbot, window.repair_button)
-    item = window.model.items()[0]
-    assert item.status is Status.FAILED
-    assert item.error == expected
-    window.table.selectRow(0)
-    assert window.details.sentence.text() == expected
-    assert window.details.details.isVisible()  # the "details" expander holds the log
-    assert not window.details.details.log.isVisible()
-    click(qtbot, window.details.details.toggle)
-    assert window.details.details.log.isVisible()
+    for item, original in zip(window.model.items(), broken):
+        assert item.status in (Status.DONE, Status.DONE_WITH_WARNINGS), (item.error, item.log)
+        assert item.output == work / (original.stem + "_fixed" + original.suffix) and item.output.is_file()
+        # decoded with the wrong settings: the report says so, it does not claim a clean result
+        assert item.status is Status.DONE_WITH_WARNINGS and item.result.report.verify.decode_errors > 0
+
+
+def test_a_new_reference_makes_refused_rows_ready(qtbot, window, media, tmp_path):
+    """A wrong reference makes the batch fail; choosing a good one re-checks the queue: every row is ready
+    again, the old error is gone, and Repair repairs them all."""
+    work = tmp_path / "card"
+    broken = _copy([media.broken_a, media.broken_b], work)
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 2)
+    set_reference_by_drop(qtbot, window, media.other_codec)
+    qtbot.waitUntil(lambda: window.reference_slot.fit.isVisible(), timeout=60_000)
+    window.answer = True
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    assert statuses(window) == [Status.FAILED, Status.FAILED]
+    assert all(it.error for it in window.model.items())
+    assert not window.repair_button.isEnabled()
     assert leftovers(work, broken) == set()
+
+    set_reference_by_drop(qtbot, window, media.reference)
+    assert statuses(window) == [Status.READY, Status.READY]
+    for row, item in enumerate(window.model.items()):
+        assert item.error == "" and item.reason == "" and item.result is None
+        assert window.model.index(row, 5).data() == ""  # the old error is gone from the Result column
+    window.table.selectRow(0)
+    assert window.details.sentence.text() == window.model.items()[0].info.sentence
+    assert not window.details.retry.isVisible()
+    assert window.repair_button.isEnabled() and "2" in window.repair_button.text()
+    window.asked.clear()
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    assert not window.asked  # this one fits: no warning
+    assert statuses(window) == [Status.DONE, Status.DONE]
+
+
+def test_the_details_follow_the_selected_row_once_it_is_checked(qtbot, window, media, tmp_path):
+    broken = _copy([media.broken_a], tmp_path / "card")
+    window.add_paths(broken)  # the first row is selected at once, while it is still being checked
+    assert window.table.currentIndex().row() == 0
+    assert window.details.sentence.text() == "Checking the file…"
+    wait_checked(qtbot, window, 1)
+    item = window.model.items()[0]
+    assert item.status is Status.READY
+    assert window.details.sentence.text() == item.info.sentence  # not "Checking the file…" any more
+    assert "can be recovered" in window.details.sentence.text()
+
+
+def test_play_and_show_in_folder_say_so_when_nothing_opens(qtbot, window, media, tmp_path, monkeypatch):
+    """With no player or file manager registered (here: Qt's offscreen platform, which opens nothing),
+    the buttons explain instead of doing nothing."""
+    monkeypatch.setattr(desktop, "open_file", REAL_OPEN_FILE)
+    monkeypatch.setattr(desktop, "show_in_folder", REAL_SHOW_IN_FOLDER)
+    assert not desktop.open_file(media.reference)  # nothing here can open a video: the real situation
+    work = tmp_path / "card"
+    broken = _copy([media.broken_a], work)
+    set_reference_by_drop(qtbot, window, media.reference)
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.manager.probes_pending() == 0, timeout=60_000)
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    window.table.selectRow(0)
+    output = window.model.items()[0].output
+    click(qtbot, window.details.play)
+    assert len(window.told) == 1 and "play" in window.told[0] and str(output) in window.told[0]
+    click(qtbot, window.details.show_folder)
+    assert len(window.told) == 2 and "file manager" in window.told[1] and str(work) in window.told[1]
+
+
+def test_a_repaired_file_is_never_offered_as_the_reference(qtbot, window, media, tmp_path):
+    card = tmp_path / "DCIM"
+    broken = _copy([media.broken_a], card)
+    healthy = _copy([media.reference], card)[0]
+    repaired = card / "GX010000_fixed.MP4"  # an earlier result: healthy, and the newest file of the folder
+    shutil.copy2(media.reference, repaired)
+    os.utime(healthy, (time.time() - 3600, time.time() - 3600))
+    assert drop(window.drop_area, [card])
+    qtbot.waitUntil(lambda: window.reference_slot.suggestion.isVisible(), timeout=60_000)
+    assert [it.path for it in window.model.items()] == broken
+    assert healthy.name in window.reference_slot.suggestion_text.text()
+    assert repaired.name not in window.reference_slot.suggestion_text.text()
+
+    # only the earlier result is healthy: nothing is offered
+    healthy.unlink()
+    second = create_window(QApplication.instance(), ["mp4fix-gui"], Settings())
+    qtbot.addWidget(second)
+    second.add_paths([card])
+    qtbot.waitUntil(lambda: second.model.rowCount() == 1 and Status.CHECKING not in statuses(second)
+                    and second.manager.probes_pending() == 0, timeout=60_000)
+    assert not second.reference_slot.suggestion.isVisible() and second.reference_slot.path is None
+    # dropped on its own, it is "already repaired", not a reference
+    second.add_paths([repaired])
+    wait_checked(qtbot, second, 2)
+    row = second.model.items()[1]
+    assert row.status is Status.NOT_BROKEN and row.info.repaired
+    second.table.selectRow(1)
+    assert not second.details.use_reference.isVisible()
+    second.manager.wait(30_000)
 
 
 def test_the_window_stays_responsive_during_a_long_repair(qtbot, window, media, tmp_path):
@@ -496,3 +607,190 @@ def test_keyboard_only(qtbot, window, tmp_path, monkeypatch):
     for w in (window.drop_area, window.table, window.reference_slot.browse, window.repair_button):
         assert w.focusPolicy() != Qt.FocusPolicy.NoFocus
         assert w.accessibleName() or w.text()
+
+
+# --- nothing clipped at the default size ------------------------------------------------------------------
+
+
+def clipped(w) -> list[str]:
+    """Every text of the window that does not fully show: buttons narrower or lower than their text, labels
+    shorter than their wrapped text or outside the part of the details panel in view, table cells and headers
+    narrower than their words, the selected row out of view."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QStyle, QWidget
+
+    problems = []
+    view_rect = w.details.scroll.viewport().rect()
+    for child in w.findChildren(QWidget):
+        if not child.isVisibleTo(w) or not w.rect().intersects(QRect(child.mapTo(w, child.rect().topLeft()),
+                                                                     child.size())):
+            continue
+        if isinstance(child, QAbstractButton) and child.text():
+            hint = child.sizeHint()
+            if child.width() < hint.width() or child.height() < hint.height():
+                problems.append(f"button {child.text()!r} is {child.width()}x{child.height()}, needs "
+                                f"{hint.width()}x{hint.height()}")
+        elif isinstance(child, QLabel) and child.text() and child.pixmap().isNull():
+            if child.wordWrap():
+                need = child.heightForWidth(child.width())
+                if child.height() < need:
+                    problems.append(f"label {child.text()[:40]!r} is {child.height()} high, needs {need}")
+            elif child.width() < child.sizeHint().width():
+                problems.append(f"label {child.text()[:40]!r} is {child.width()} wide, needs "
+                                f"{child.sizeHint().width()}")
+            if w.details.content.isAncestorOf(child):
+                top_left = child.mapTo(w.details.scroll.viewport(), child.rect().topLeft())
+                if not view_rect.contains(QRect(top_left, child.size())):
+                    problems.append(f"label {child.text()[:40]!r} is scrolled out of the details panel")
+    table, model = w.table, w.model
+    fm = table.fontMetrics()
+    margin = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1)
+    header = table.horizontalHeader()
+    for col in range(model.columnCount()):
+        text = model.headerData(col, Qt.Orientation.Horizontal)
+        need = header.fontMetrics().horizontalAdvance(text) + 16
+        if header.sectionSize(col) < need:
+            problems.append(f"header {text!r} is {header.sectionSize(col)} wide, needs {need}")
+        for row in range(model.rowCount()):
+            text = model.index(row, col).data()
+            if col == model.COL_PROGRESS or not text:
+                continue
+            need = fm.horizontalAdvance(text) + margin
+            if table.columnWidth(col) < need:
+                problems.append(f"cell {text!r} is {table.columnWidth(col)} wide, needs {need}")
+    if table.horizontalScrollBar().isVisible():
+        problems.append("the queue scrolls sideways")
+    current = table.currentIndex()
+    if current.isValid():
+        rect = table.visualRect(current)
+        if not table.viewport().rect().contains(QRect(0, rect.y(), 1, rect.height())):
+            problems.append(f"the selected row {current.row()} is not (wholly) in view")
+    return problems
+
+
+def settle(qtbot, ms: int = 150) -> None:
+    qtbot.wait(ms)  # queued resizes and the splitter's fit happen on the event loop
+    QApplication.processEvents()
+
+
+def assert_nothing_clipped(qtbot, w, *state) -> None:
+    """Once the window has laid itself out (within a second), every text shows whole."""
+    try:
+        qtbot.waitUntil(lambda: clipped(w) == [], timeout=1000)
+    except AssertionError:
+        pass
+    assert clipped(w) == [], state
+
+
+def test_no_text_is_clipped_at_the_default_size_in_english_and_japanese(qtbot, window, media, tmp_path):
+    """The window at 1080x720 in both languages: the empty window, six rows checked, a failed row with a
+    two-line sentence and "Try again", and six repaired rows with thumbnails, the third selected."""
+    from mp4fix import i18n
+    from mp4fix.gui.app import apply_language
+
+    app = QApplication.instance()
+    assert (window.width(), window.height()) == (1080, 720)
+    try:
+        for language in ("en", "ja"):
+            apply_language(app, language)
+            settle(qtbot)
+            assert window.model.rowCount() == 0
+            assert_nothing_clipped(qtbot, window, language, "empty")
+        apply_language(app, "en")
+
+        work = tmp_path / "card"
+        originals = [media.broken_a, media.broken_b] * 3
+        broken = [work / f"GX01{n:04d}.MP4" for n in range(11, 17)]
+        work.mkdir()
+        for src, dst in zip(originals, broken):
+            shutil.copy2(src, dst)
+        assert drop(window.drop_area, broken)
+        wait_checked(qtbot, window, 6)
+        window.table.selectRow(2)
+        for language in ("en", "ja"):
+            apply_language(app, language)
+            wait_checked(qtbot, window, 6)
+            settle(qtbot)
+            assert "MP4" in window.details.sentence.text() or window.details.sentence.text()
+            assert_nothing_clipped(qtbot, window, language, "six rows ready")
+
+        # a failed row: a long sentence, "Try again"
+        apply_language(app, "en")
+        set_reference_by_drop(qtbot, window, media.other_codec)
+        qtbot.waitUntil(lambda: window.reference_slot.fit.isVisible(), timeout=60_000)
+        window.answer = True
+        with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+            click(qtbot, window.repair_button)
+        assert set(statuses(window)) == {Status.FAILED}
+        window.table.selectRow(2)
+        for language in ("en", "ja"):
+            apply_language(app, language)
+            settle(qtbot)
+            assert window.details.retry.isVisible() and window.details.sentence.text()
+            assert_nothing_clipped(qtbot, window, language, "failed")
+
+        # six repaired rows with thumbnails, the third selected while they were repaired
+        apply_language(app, "en")
+        set_reference_by_drop(qtbot, window, media.reference)
+        window.table.selectRow(2)
+        with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+            click(qtbot, window.repair_button)
+        assert set(statuses(window)) == {Status.DONE}
+        assert window.details.thumbs.isVisible()
+        for language in ("en", "ja"):
+            apply_language(app, language)
+            settle(qtbot)
+            assert window.table.currentIndex().row() == 2
+            assert_nothing_clipped(qtbot, window, language, "six repaired")
+            window.table.selectRow(5)
+            settle(qtbot)
+            assert_nothing_clipped(qtbot, window, language, "six repaired, the last selected")
+            window.table.selectRow(2)
+    finally:
+        apply_language(app, "en")
+        assert i18n.language() == "en"
+
+
+def test_japanese_chosen_in_settings_speaks_japanese_in_the_window_and_the_engines_sentences(qtbot, window,
+                                                                                              tmp_path):
+    """Settings > Language: the window and every sentence from the engine switch at once, and stay so."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from mp4fix import i18n
+    from mp4fix.gui.app import apply_language, pick_language
+    from mp4fix.gui.settings_dialog import SettingsDialog
+
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 20)
+    window.add_paths([empty, text])
+    wait_checked(qtbot, window, 2)
+    assert "is empty (0 bytes)" in window.model.items()[0].error
+    app = QApplication.instance()
+    try:
+        def choose_japanese():
+            dialog = next(w for w in QApplication.topLevelWidgets()
+                          if isinstance(w, SettingsDialog) and w.isVisible())
+            system = i18n.LANGUAGE_NAMES[pick_language()]
+            assert [dialog.language.itemText(i) for i in range(dialog.language.count())] == [
+                f"Same as the system ({system})", "English", "日本語"]
+            dialog.language.setCurrentIndex(dialog.language.findData("ja"))
+            qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+        QTimer.singleShot(200, choose_japanese)
+        window.open_settings()  # the real dialog, answered by the timer
+        assert Settings().language == "ja" and i18n.language() == "ja"
+        qtbot.waitUntil(lambda: window.heading.text() == "途中で終わった録画を修復", timeout=5000)
+        assert window.drop_area.add_files.text() == "ファイルを追加(&A)…"
+        assert window.model.headerData(0, Qt.Orientation.Horizontal) == "ファイル"
+        # the rows held the engine's English sentences: they are looked at again and now say it in Japanese
+        qtbot.waitUntil(lambda: "空（0 バイト）" in window.model.items()[0].error, timeout=30_000)
+        assert "MP4 / MOV ファイルではありません" in window.model.items()[1].error
+        window.table.selectRow(0)
+        assert "空（0 バイト）" in window.details.sentence.text()
+        assert window.model.index(0, 5).data() == "空のファイル"
+    finally:
+        apply_language(app, "en")
+        window.settings.language = "system"
+    assert i18n.language() == "en"

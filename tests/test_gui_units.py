@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -184,7 +185,8 @@ def test_queue_model(qtbot, tmp_path):
     with qtbot.waitSignal(model.dataChanged):
         model.set_progress(item.id, 0.42, "scan")
     assert model.index(0, QueueModel.COL_PROGRESS).data(ProgressRole) == pytest.approx(0.42)
-    assert model.index(0, QueueModel.COL_STATUS).data() == "Finding audio and video…"
+    assert model.index(0, QueueModel.COL_STATUS).data() == "Scanning…"  # a word in the column
+    assert model.stage_text("scan") == "Finding audio and video…"  # the sentence in the details panel
     model.update(item.id, status=Status.CANCELLED)
     assert model.index(0, QueueModel.COL_RESULT).data() == "Nothing was written."
     model.remove(item.id)
@@ -197,3 +199,64 @@ def test_many_qt_calls_do_not_exhaust_none(qapp):
     for _ in range(50_000):  # more than None's usual reference count (~10,000)
         label.setText("x")
     assert label.text() == "x"  # still alive (without the guard the interpreter would have aborted)
+
+
+# --- Linux: the X11 libraries Qt needs, checked before Qt aborts ------------------------------------------
+
+
+def _xcb_plugin():
+    from mp4fix.gui import system_libs
+
+    qt = system_libs.qt_dir()
+    if qt is None or not (qt / system_libs.PLUGIN_FILES[0]).is_file():
+        pytest.skip("no Qt xcb plugin in this PySide6 (not Linux)")
+    return system_libs, qt
+
+
+def test_the_xcb_plugin_needs_are_read_from_its_elf_header():
+    system_libs, qt = _xcb_plugin()
+    needed = system_libs.elf_needed(qt / "plugins" / "platforms" / "libqxcb.so")
+    assert {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-cursor.so.0", "libxcb.so.1"} <= set(needed)
+    assert "libQt6XcbQpa.so.6" in needed
+    # every X11/GL library the plugin needs is named by its package, not only by its file name
+    system = [s for s in needed + system_libs.elf_needed(qt / "lib" / "libQt6XcbQpa.so.6")
+              if not s.startswith(("libQt6", "libc.", "libm.", "libstdc++", "libgcc_s"))]
+    assert [s for s in system if s not in system_libs.PACKAGES] == []
+
+
+def test_missing_x11_libraries_make_one_sentence_with_the_install_commands():
+    system_libs, qt = _xcb_plugin()
+    absent = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
+    missing = system_libs.missing_libraries(qt, loads=lambda soname: soname not in absent)
+    assert missing == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]  # each once, though both files need them
+    sentence = system_libs.problem(missing)
+    assert "\n" not in sentence
+    assert '"sudo apt install libxcb-icccm4 libxcb-keysyms1" (Debian, Ubuntu)' in sentence
+    assert '"sudo dnf install xcb-util-wm xcb-util-keysyms" (Fedora)' in sentence
+    assert system_libs.uses_xcb({"QT_QPA_PLATFORM": "xcb"}) and system_libs.uses_xcb({})
+    assert not system_libs.uses_xcb({"QT_QPA_PLATFORM": "offscreen"})
+    assert not system_libs.uses_xcb({"WAYLAND_DISPLAY": "wayland-0"})
+
+
+def test_mp4fix_gui_says_which_system_libraries_are_missing_instead_of_aborting(tmp_path):
+    """As a user starts it on a Linux desktop that lacks X11 client libraries (this machine, when it does)."""
+    import subprocess
+    import sys
+
+    system_libs, qt = _xcb_plugin()
+    missing = system_libs.missing_libraries(qt)
+    if not missing:
+        pytest.skip("every library Qt's xcb plugin needs is installed here")
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "LANGUAGE",
+                                                            "LC_ALL", "LC_MESSAGES")}
+    env.update(QT_QPA_PLATFORM="xcb", DISPLAY=":99", LANG="C.UTF-8",
+               PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.run([sys.executable, "-m", "mp4fix.gui.app"], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)  # not Qt's abort (134)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mp4fix-gui: The window cannot open"), proc.stderr
+    for soname in missing:
+        assert soname in lines[0] and system_libs.PACKAGES[soname][0] in lines[0]
+    assert "sudo apt install" in lines[0] and "sudo dnf install" in lines[0]
+    assert "xcb-cursor0" not in proc.stderr or "libxcb-cursor.so.0" in missing

@@ -6,7 +6,7 @@ would, read the icons back, and compare pyproject.toml with the source tree. The
 
 * ``test_frozen_app_version_repair_and_gui``: ``packaging/build.py`` makes the one-folder app (40-110 s on
   2 cores, depending on the load), then cached by a hash of everything that goes in, under ``$MP4FIX_BUILD_CACHE`` or
-  ``~/.cache/mp4fix-build``); the frozen ``mp4fix`` prints its version and repairs a fixture, the frozen
+  ``build`` in the suite's cache folder, see tests/suite_cache.py); the frozen ``mp4fix`` prints its version and repairs a fixture, the frozen
   ``mp4fix-gui`` starts offscreen, reports what it found and quits. With ``MP4FIX_FROZEN_DIST=<dist
   folder>`` the tests check that build instead (the release workflows build first, then run them).
 * ``test_wheel_*``: ``python -m build`` makes the sdist and a wheel from it; the wheel goes into a fresh
@@ -168,6 +168,7 @@ def test_spec_builds_two_programs_in_one_folder(platform, tmp_path, monkeypatch)
     assert "mp4fix.svg" in dests["mp4fix/resources/icons"]
     assert "mp4fix-256.png" in dests["mp4fix/resources/icons/png"]
     assert "mp4fix_ja.qm" in dests["mp4fix/resources/i18n"]
+    assert "mp4fix_ja.po" in dests["mp4fix/resources/i18n"]  # mp4fix.i18n.catalogue_dir() looks there
     assert "aac_tables.json" in dests["mp4fix/data"]
     # ffmpeg from the imageio-ffmpeg wheel, where mp4fix.fftools looks in a frozen app.
     ((dest, src, typecode),) = analysis.binaries
@@ -297,6 +298,25 @@ def test_python_package_workflow_builds_checks_and_publishes():
         assert set(wf["jobs"]) >= {"build", "publish"}
 
 
+def test_tests_workflow_runs_the_readme_test_command_on_three_systems_for_every_push():
+    text, wf = _workflow("tests.yml")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = ci_run.strip().splitlines()[-1]
+    assert command in readme, "the README's test command and .ci/run differ"
+    assert "bash .ci/run" in text
+    for runner in ("ubuntu-latest", "windows-latest", "macos-latest"):
+        assert runner in text
+    if wf is None:
+        return
+    triggers = wf.get("on", wf.get(True))
+    assert "push" in triggers and not (triggers["push"] or {}).get("branches"), "every push, every branch"
+    job = wf["jobs"]["test"]
+    assert job["strategy"]["fail-fast"] is False
+    assert set(job["strategy"]["matrix"]["os"]) == {"ubuntu-latest", "windows-latest", "macos-latest"}
+    assert job["env"]["CI"] == "true" and job["timeout-minutes"] <= 30
+
+
 # --- building for real: a cache shared by the xdist workers --------------------------------------
 
 
@@ -323,8 +343,9 @@ def _versions(*dists: str) -> str:
 
 
 def _cache_root() -> Path:
-    env = os.environ.get("MP4FIX_BUILD_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "mp4fix-build"
+    import suite_cache  # noqa: PLC0415 - tests/suite_cache.py: the suite's one cache folder
+
+    return suite_cache.build_dir()
 
 
 @contextlib.contextmanager
@@ -381,10 +402,12 @@ def _cached_build(kind: str, key: str, make, keep: int = 2) -> Path:
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    """An environment without this checkout or any other ffmpeg in sight."""
+    """An environment without this checkout, other Pythons or ffmpeg settings, in English; PATH holds only the
+    system's folders (which may have an ffmpeg: ``_hide_system_ffmpeg`` hides it)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "MP4FIX_FFMPEG", "IMAGEIO_FFMPEG_EXE",
-                        "MP4FIX_PREFER_SYSTEM_FFMPEG", "PYTHONSTARTUP")}
+                        "MP4FIX_PREFER_SYSTEM_FFMPEG", "PYTHONSTARTUP", "LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = "C.UTF-8"  # the checks read English output, whatever this machine's language
     if IS_WIN:
         system_root = os.environ.get("SystemRoot", r"C:\Windows")
         env["PATH"] = os.pathsep.join([system_root + r"\System32", system_root])
@@ -393,6 +416,19 @@ def _clean_env(**extra: str) -> dict[str, str]:
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.update(extra)
     return env
+
+
+def _hide_system_ffmpeg(env: dict[str, str], folder: Path) -> Path:
+    """Put stand-ins named ``ffmpeg`` and ``ffprobe`` first on ``env``'s PATH, so that a system ffmpeg (Debian's
+    in /usr/bin) cannot be found by name: each one writes a marker file and fails. Returns the marker."""
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / "system-ffmpeg-was-run"
+    for name in ("ffmpeg", "ffprobe"):
+        stand_in = folder / name
+        stand_in.write_text(f'#!/bin/sh\necho "$0 $*" >> "{marker}"\nexit 1\n', encoding="utf-8")
+        stand_in.chmod(0o755)
+    env["PATH"] = os.pathsep.join([str(folder), env["PATH"]])
+    return marker
 
 
 def _run(cmd, **kw) -> subprocess.CompletedProcess:
@@ -427,6 +463,14 @@ def _check_smoke_report(report_path: Path, inside: Path, *, frozen: bool) -> dic
     assert info["codecs"] == _checkout_codecs(), "codec modules are missing"
     assert info["ffmpeg_version"].startswith("ffmpeg version")
     return info
+
+
+def _speaks_japanese(mp4fix_cmd: list, cwd: Path, env: dict) -> None:
+    """The installed command finds the engine's catalogue (mp4fix_ja.po) and uses it."""
+    res = _run([*mp4fix_cmd, "--lang", "ja", "repair", cwd / "missing.mp4", "--ref", cwd / "missing.mp4"], cwd=cwd,
+               env=env)
+    assert res.returncode == 2 and "参照ファイル" not in res.stdout, res
+    assert f"ファイル {cwd / 'missing.mp4'} はありません。" in res.stderr, res.stderr
 
 
 def _repair_fixture(mp4fix_cmd: list, fixture_path, broken_file, cwd: Path, env: dict) -> Path:
@@ -474,13 +518,19 @@ def test_frozen_app_version_repair_and_gui(frozen_dist, fixture_path, broken_fil
     res = _run([exes["cli"], "--version"], cwd=tmp_path, env=env)
     assert res.returncode == 0 and res.stdout.strip() == f"mp4fix {__version__}", res
 
-    # 2. and repairs; no ffmpeg on this PATH, so the repair and its decode check use the bundled one
-    assert shutil.which("ffmpeg", path=env["PATH"]) is None or IS_WIN
+    # 2. and repairs with the bundled ffmpeg: any ffmpeg found by name on PATH (a system one, e.g. Debian's in
+    # /usr/bin) is hidden behind a stand-in that fails and leaves a marker
+    if not IS_WIN:
+        marker = _hide_system_ffmpeg(env, tmp_path / "hidden-bin")
+        assert Path(shutil.which("ffmpeg", path=env["PATH"])).parent == tmp_path / "hidden-bin"
     _repair_fixture([exes["cli"]], fixture_path, broken_file, tmp_path, env)
+    _speaks_japanese([exes["cli"]], tmp_path, env)
+    if not IS_WIN:
+        assert not marker.exists(), marker.read_text()
 
     # 3. the app starts offscreen, finds its icons, translations, ffmpeg and codecs, and quits
     report = tmp_path / "smoke.json"
-    res = _run([exes["gui"]], cwd=tmp_path, env=_clean_env(MP4FIX_SMOKE_REPORT=str(report)), timeout=120)
+    res = _run([exes["gui"]], cwd=tmp_path, env={**env, "MP4FIX_SMOKE_REPORT": str(report)}, timeout=120)
     assert res.returncode == 0, f"exit {res.returncode}\n{res.stdout}\n{res.stderr}"
     info = _check_smoke_report(report, app_root, frozen=True)
     assert Path(info["ffmpeg"]).resolve().is_relative_to(app_root.resolve()), "not the bundled ffmpeg"
@@ -537,7 +587,7 @@ def test_wheel_and_sdist_contents(python_dists):
     for py in (SRC / "mp4fix").rglob("*.py"):
         assert py.relative_to(SRC).as_posix() in names, py
     for f in [*(RESOURCES / "icons").glob("*.svg"), *(RESOURCES / "icons" / "png").glob("*.png"),
-              *(RESOURCES / "i18n").glob("*.qm")]:
+              *(RESOURCES / "i18n").glob("*.qm"), *(RESOURCES / "i18n").glob("*.po")]:
         assert "mp4fix/resources/" + f.relative_to(RESOURCES).as_posix() in names, f
     assert "mp4fix/data/aac_tables.json" in names
     assert not [n for n in names if n.startswith(("tests/", "resources/", "packaging/")) or n.endswith(".ts")]
@@ -581,6 +631,7 @@ def test_wheel_in_a_fresh_venv_repairs_and_finds_gui_resources(python_dists, fix
     where = _run([python, "-c", "import mp4fix, imageio_ffmpeg; print(mp4fix.__file__)"], env=env, cwd=tmp_path)
     assert Path(where.stdout.strip()).resolve().is_relative_to(venv.resolve()), where  # not this checkout
     _repair_fixture([bindir / f"mp4fix{exe}"], fixture_path, broken_file, tmp_path, env)
+    _speaks_japanese([bindir / f"mp4fix{exe}"], tmp_path, env)
 
     # The installed GUI: the same report as the frozen app's, from the installed package.
     report = tmp_path / "smoke.json"

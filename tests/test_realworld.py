@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+import numpy as np
+
 import oracle
 from mp4fix.repair import repair
 
@@ -33,6 +35,32 @@ def _cut(original: Path, frac: float, folder: Path) -> tuple[Path, int]:
     broken = folder / ("broken" + original.suffix)
     broken.write_bytes(data[:cut])
     return broken, cut
+
+
+def presented(track: oracle.TrackTable, movie_timescale: int) -> np.ndarray:
+    """Each sample's presentation time (s) as a player shows it, edit list applied."""
+    empty = sum(e[0] for e in track.edits if e[1] == -1) / movie_timescale
+    start = next((e[1] for e in track.edits if e[1] >= 0), 0)
+    return (np.asarray(track.pts, dtype=np.float64) - start) / track.timescale + empty
+
+
+def check_video_times(original: Path, fixed: Path, report) -> None:
+    """Every video frame within one frame duration (at least 50 ms) of its original presentation time, unless
+    the report says the times are approximate (nothing in the file to rebuild them from)."""
+    orig, rep = oracle.read_movie(original), oracle.read_movie(fixed)
+    for t, r in oracle._match_tracks(orig, rep):
+        if t.handler != "vide" or r is None or r.count < 2:
+            continue
+        claim = next(x.timing for x in report.tracks if x.track_id == t.track_id)
+        want = presented(t, orig.timescale)[:r.count]
+        got = presented(r, rep.timescale)
+        frame = max(0.05, float(sum(t.durations)) / t.timescale / t.count)
+        err = float(np.abs(got - want).max())
+        if claim == "approximate":
+            continue  # said, not hidden (a variable frame rate with no audio track)
+        assert err <= frame, f"track {t.track_id}: a frame {err * 1000:.0f} ms off ({claim})"
+        if claim == "exact":
+            assert err < 0.002, f"track {t.track_id}: 'exact' times {err * 1000:.1f} ms off"
 
 
 def check_every_sample(original: Path, fixed: Path, cut: int) -> dict[str, int]:
@@ -67,6 +95,7 @@ def test_real_recording_cut_and_repaired_with_itself(name, frac, tmp_path):
         pytest.skip("the cut lies inside the first sample: nothing complete to recover")
     report = repair(broken, original, verify=False)
     check_every_sample(original, Path(report.output), cut)
+    check_video_times(original, Path(report.output), report)
     found = {t.track_id: t.samples for t in report.tracks}
     for tid, n in expected.items():
         assert found.get(tid, 0) == n, f"the report says {found.get(tid, 0)} samples for track {tid}, not {n}"

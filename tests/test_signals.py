@@ -153,7 +153,7 @@ def test_after_sigkill_the_next_run_removes_what_was_left(case):
     proc = _start(broken, ref, tmp, "--no-verify")
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
-    assert "Removed 2 leftover temporary file(s)" in out, out
+    assert "Removed 2 leftover temporary files" in out, out
     assert _leftovers(broken.parent, tmp) == sorted([live.name, f"mp4fix-trial-{os.getpid()}-abc"])
 
 

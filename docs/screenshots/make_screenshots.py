@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Take the README's screenshots of the desktop app: real window, real repairs, real ffmpeg.
 
-    xvfb-run -a -s "-screen 0 1400x1000x24" python docs/screenshots/make_screenshots.py
+    python docs/screenshots/make_screenshots.py                 # offscreen (no display needed)
+    xvfb-run -a -s "-screen 0 1400x1000x24" env QT_QPA_PLATFORM=xcb python docs/screenshots/make_screenshots.py
 
 Makes small recordings with the bundled ffmpeg in a temporary folder (named like a camera's files), cuts
-them so their index is missing, and photographs the window in its main states: empty, batch running,
-results, error; plus the results in the dark palette and the empty window in Japanese.
+them so their index is missing, and photographs the window at its default size (1080x720) in its main
+states, in English and in Japanese: empty, a folder checked (a reference offered), a batch running, the
+results, and a reference from another camera (the warning, before anything starts); plus the results in
+the dark palette.
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QLocale, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from mp4fix.gui.app import Application, create_window, install_translations  # noqa: E402
+from mp4fix.gui.app import Application, apply_language, create_window  # noqa: E402
 from mp4fix.gui.jobs import JobManager  # noqa: E402
 from mp4fix.gui.queue_model import Status  # noqa: E402
 from mp4fix.gui.settings import THEME_DARK, THEME_LIGHT, Settings  # noqa: E402
@@ -91,98 +94,98 @@ def shoot(app, window, name: str) -> None:
     print(path)
 
 
-def main() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="mp4fix-shots-"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
-    app = Application(sys.argv[:1])
-    install_translations(app, "en")
-    src = tmp / "src"
-    src.mkdir()
-    card = tmp / "DCIM" / "100GOPRO"
-    card.mkdir(parents=True)
-    print("making recordings in", tmp)
-    reference = encode(card / "GX010040.MP4", "mandelbrot", 2.0, tone=660)
-    long_one = cut(encode(src / "l.mp4", "testsrc2", 150.0), card / "GX010042.MP4", 0.93)
-    second = cut(encode(src / "b.mp4", "testsrc", 20.0, tone=330), card / "GX010041.MP4", 0.8)
-    third = cut(encode(src / "c.mp4", "smptehdbars", 12.0, tone=550), card / "GX010043.MP4", 0.6)
-    other = encode(tmp / "IMG_2231.MOV", "mandelbrot", 1.0, size="640x480")
+def encode_other_camera(path: Path) -> Path:
+    """A recording of another camera: MPEG-4 Part 2 video, no sound, another size."""
+    subprocess.run([ffmpeg(), "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                    "mandelbrot=size=640x480:rate=25", "-t", "1", "-c:v", "mpeg4", "-an", str(path)],
+                   check=True, capture_output=True)
+    return path
 
-    settings = Settings()
-    settings.theme = THEME_LIGHT
+
+def take(app, settings, lang: str, media: dict, tmp: Path) -> list:
+    """Every screen in one language; returns the windows (closed by the caller)."""
+    suffix = "" if lang == "en" else f"-{lang}"
+    apply_language(app, lang)
+    card = tmp / f"card-{lang}" / "DCIM" / "100GOPRO"
+    card.mkdir(parents=True)
+    for name in ("GX010040.MP4", "GX010041.MP4", "GX010042.MP4", "GX010043.MP4"):
+        shutil.copy2(media[name], card / name)
 
     # 1. empty
     w = create_window(app, ["mp4fix-gui"], settings)
     w.manager.pool.setMaxThreadCount(1)  # one after the other, so the picture shows a queue
-    w.resize(1120, 760)
     w.show()
-    shoot(app, w, "empty.png")
+    assert (w.width(), w.height()) == (1080, 720), "not the default size"
+    shoot(app, w, f"empty{suffix}.png")
 
-    # 2. batch running
-    w.add_paths([card])  # the folder: three broken files queued, the healthy one offered as reference
+    # 2. a folder dropped: three broken files queued, the healthy one offered as the reference
+    w.add_paths([card])
     wait(app, lambda: w.reference_slot.suggestion.isVisible())
-    shoot(app, w, "ready.png")
+    shoot(app, w, f"ready{suffix}.png")
     w.reference_slot.use_suggestion.click()
     wait(app, lambda: w.reference_info is not None and w.manager.probes_pending() == 0)
-    items = w.model.items()
-    first = next(it for it in items if it.path.name == long_one.name)
-    grabbed = {}
+    first = next(it for it in w.model.items() if it.path.name == "GX010042.MP4")
 
-    def on_progress(job_id, fraction, stage, message):
-        if "done" not in grabbed and job_id == first.id and stage == "verify" and fraction > 0.9:
+    def on_progress(job_id, fraction, stage, message, grabbed={}):  # noqa: B006 - once per window
+        if "done" not in grabbed and job_id == first.id and stage == "scan" and fraction > 0.5:
             grabbed["done"] = True
             w.table.selectRow(w.model.row_of(first.id))
             w.details.show_item(first)
-            w.grab().save(str(HERE / "running.png"), "PNG")
-            print(HERE / "running.png")
+            app.processEvents()
+            w.grab().save(str(HERE / f"running{suffix}.png"), "PNG")
+            print(HERE / f"running{suffix}.png")
 
     w.manager.progress.connect(on_progress)
     w.start_repair()
     wait(app, lambda: not w.manager.busy())
     w.table.selectRow(w.model.row_of(first.id))
-    shoot(app, w, "results.png")
+    shoot(app, w, f"results{suffix}.png")
 
-    # 3. error: a reference from another camera
+    # 3. a reference from another camera: the warning and the engine's reason, before anything is started
     w2 = create_window(app, ["mp4fix-gui"], settings)
-    w2.resize(1120, 760)
-    w2.ask = lambda *a, **k: True  # "Repair anyway" in the warning
-    broken_copy = tmp / "Desktop"
-    broken_copy.mkdir()
-    shutil.copy2(third, broken_copy / "birthday.mp4")
+    desk = tmp / f"desktop-{lang}"
+    desk.mkdir()
+    shutil.copy2(media["GX010043.MP4"], desk / "birthday.mp4")
     w2.show()
-    w2.add_paths([broken_copy / "birthday.mp4"])
-    w2.set_reference(other)
+    w2.add_paths([desk / "birthday.mp4"])
+    w2.set_reference(media["IMG_2231.MOV"])
     wait(app, lambda: w2.reference_info is not None and w2.manager.probes_pending() == 0
-         and all(it.status is not Status.CHECKING for it in w2.model.items()))
-    w2.start_repair()
-    wait(app, lambda: not w2.manager.busy())
+         and all(it.status is not Status.CHECKING for it in w2.model.items()) and w2.reference_slot.fit.isVisible())
     w2.table.selectRow(0)
     w2.details.details.toggle.setChecked(True)
-    shoot(app, w2, "error.png")
-    w2.close()
+    shoot(app, w2, f"error{suffix}.png")
+    return [w, w2]
 
-    # 4. dark palette
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="mp4fix-shots-"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    app = Application(sys.argv[:1])
+    src = tmp / "src"
+    src.mkdir()
+    print("making recordings in", tmp)
+    media = {
+        "GX010040.MP4": encode(src / "GX010040.MP4", "mandelbrot", 2.0, tone=660),
+        "GX010042.MP4": cut(encode(src / "l.mp4", "testsrc2", 150.0), src / "GX010042.MP4", 0.93),
+        "GX010041.MP4": cut(encode(src / "b.mp4", "testsrc", 20.0, tone=330), src / "GX010041.MP4", 0.8),
+        "GX010043.MP4": cut(encode(src / "c.mp4", "smptehdbars", 12.0, tone=550), src / "GX010043.MP4", 0.6),
+        "IMG_2231.MOV": encode_other_camera(tmp / "IMG_2231.MOV"),
+    }
+    settings = Settings()
+    settings.theme = THEME_LIGHT
+    windows = []
+    for lang in ("en", "ja"):
+        windows += take(app, settings, lang, media, tmp)
+
+    # the results in the dark palette (English)
+    apply_language(app, "en")
     settings.theme = THEME_DARK
     app.apply_theme(THEME_DARK)
     settle(app, 500)
-    shoot(app, w, "results-dark.png")
-    settings.theme = THEME_LIGHT
+    shoot(app, windows[0], "results-dark.png")
     app.apply_theme(THEME_LIGHT)
-
-    # 5. Japanese
-    for t in app.translators:
-        app.removeTranslator(t)
-    app.translators = install_translations(app, "ja")
-    w3 = create_window(app, ["mp4fix-gui"], settings)
-    w3.resize(1120, 760)
-    w3.show()
-    shoot(app, w3, "empty-ja.png")
-    w3.add_paths([card])
-    wait(app, lambda: w3.model.rowCount() and w3.manager.probes_pending() == 0
-         and all(it.status is not Status.CHECKING for it in w3.model.items()))
-    w3.table.selectRow(0)
-    shoot(app, w3, "results-ja.png")
-    for win in (w, w3):
+    for win in windows:
         win.close()
     shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -16,6 +16,7 @@ from mp4fix import boxes
 from mp4fix.boxes import Node
 from mp4fix.profile import Profile, TrackProfile
 from mp4fix.scan import TrackScan
+from mp4fix.timeline import TrackTimes
 
 # Per-sample boxes that cannot be carried over from the reference and are optional: dropped.
 _DROP = {"sdtp", "stps", "cslg", "padb", "subs", "saiz", "saio", "stz2", "stdp", "sbgp", "sgpd"}
@@ -37,8 +38,8 @@ class TrackTables:
         return int(self.durations.sum())
 
 
-def track_tables(ts: TrackScan, ctts_delay: int | None, offset_shift: int = 0) -> TrackTables:
-    """Tables for one scanned track. ``ctts_delay`` (in samples) comes from the reference (see ``learn_delay``)."""
+def track_tables(ts: TrackScan, times: TrackTimes, offset_shift: int = 0) -> TrackTables:
+    """Tables for one scanned track, with the durations and composition offsets ``timeline`` gave it."""
     t = ts.track
     counts = np.asarray(ts.counts, dtype=np.int64)
     offs = np.asarray(ts.offsets, dtype=np.int64) + offset_shift
@@ -52,32 +53,15 @@ def track_tables(ts: TrackScan, ctts_delay: int | None, offset_shift: int = 0) -
         offs = starts + within * np.repeat(each, counts)
         sizes = np.repeat(each, counts)
         keys = np.repeat(keys, counts)
-    n = len(sizes)
-    dur = t.sample_duration or 1
-    durations = np.full(n, dur, dtype=np.int64)
-    ctts = None
-    order = ts.matcher.presentation_order(ts.matches) if ts.matcher is not None and n else None
-    if order is not None:
-        delay = ctts_delay if ctts_delay is not None else max(0, int(np.max(np.arange(n) - order)))
-        ctts = (np.asarray(order, dtype=np.int64) - np.arange(n) + delay) * dur
-    elif t.ctts is not None:
-        ctts = np.full(n, int(ctts_delay or 0) * dur, dtype=np.int64)
-    return TrackTables(t, offs, sizes, durations, ctts, keys)
+    return TrackTables(t, offs, sizes, np.asarray(times.durations, dtype=np.int64), times.ctts, keys)
 
 
-DELAY_SAMPLES = 3000  # reference samples measured to learn the composition delay
-
-
-def learn_delay(track: TrackProfile, matcher, data) -> int | None:
-    """The reference's composition delay in samples: ctts = (presentation - decode + delay) * duration.
-
-    Found by measuring the reference's own samples with the same matcher; None when the reference has no
-    ctts or its samples cannot be measured.
-    """
+def reference_order(track: TrackProfile, matcher, data, limit: int = 3000) -> np.ndarray | None:
+    """The presentation positions of the reference's first samples, measured with the track's matcher (None
+    when the track has no composition offsets, presents in decode order, or cannot be measured)."""
     if track.ctts is None or len(track.sizes) == 0:
         return None
-    dur = track.sample_duration or 1
-    n = min(len(track.sizes), DELAY_SAMPLES)
+    n = min(len(track.sizes), limit)
     matches = []
     for off, size in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist()):
         m = matcher.match(data, off, off + size)
@@ -86,14 +70,8 @@ def learn_delay(track: TrackProfile, matcher, data) -> int | None:
         matches.append(m)
         matcher.accept(m)
     if not matches:
-        return int(track.ctts[0] // dur)
-    order = matcher.presentation_order(matches)
-    if order is None:
-        return int(np.round(np.median(track.ctts[:len(matches)] / dur)))
-    k = len(matches)
-    est = track.ctts[:k] / dur - (np.asarray(order[:k]) - np.arange(k))
-    values, counts = np.unique(np.round(est).astype(np.int64), return_counts=True)
-    return int(values[np.argmax(counts)])
+        return None
+    return matcher.presentation_order(matches)
 
 
 def _rle(values: np.ndarray) -> np.ndarray:
@@ -158,16 +136,32 @@ def edit_list(tt: TrackTables, movie_ts: int) -> list[tuple[int, int, float]]:
     dts = np.concatenate([[0], np.cumsum(tt.durations)[:-1]]) if len(tt.durations) else np.zeros(0, np.int64)
     comp = dts + (tt.ctts if tt.ctts is not None else 0)
     end = int((comp + tt.durations).max()) if len(comp) else 0
+    first = int(comp.min()) if len(comp) else 0
     out: list[tuple[int, int, float]] = []
     normal = [e for e in ref if e[1] != -1]
     for e in ref:
         if e[1] == -1:
             out.append(e)
-        elif e is normal[-1]:
-            out.append((_to_movie(max(end - e[1], 0), ts, movie_ts), e[1], e[2]))
+            continue
+        media_time = e[1]
+        if len(normal) == 1 and e[1] == _first_presented(tt.track) and first != e[1]:
+            # the reference's edit starts at its first presented frame (the B-frame delay): so does this one,
+            # whose frames the timeline may have dated otherwise (a variable frame rate)
+            media_time = first
+        if e is normal[-1]:
+            out.append((_to_movie(max(end - media_time, 0), ts, movie_ts), media_time, e[2]))
         else:
-            out.append(e)
+            out.append((e[0], media_time, e[2]))
     return out
+
+
+def _first_presented(track: TrackProfile) -> int | None:
+    """The reference track's earliest composition time (media ticks), or None without composition offsets."""
+    if track.ctts is None or len(track.ctts) == 0:
+        return None
+    n = min(len(track.ctts), len(track.durations))
+    dts = np.concatenate([[0], np.cumsum(track.durations[:n - 1])])
+    return int((dts + track.ctts[:n]).min())
 
 
 def build_trak(tt: TrackTables, movie_ts: int, force_co64: bool = False) -> Node:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mp4fix import fftools
+from mp4fix.i18n import _
 
 _COMMON = ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
            "-threads", "1"]
@@ -12,7 +13,7 @@ _COMMON = ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-c:
 
 def _record(path: Path, video: str, audio: str, seconds: int) -> None:
     fftools.run(["-y", "-f", "lavfi", "-i", f"{video}=size=640x360:rate=30", "-f", "lavfi", "-i", audio,
-                 "-t", str(seconds), *_COMMON, str(path)], what="making a demo recording", timeout=300)
+                 "-t", str(seconds), *_COMMON, str(path)], what=_("making a demo recording"), timeout=300)
 
 
 def make_demo_files(folder: Path) -> tuple[Path, Path, Path]:

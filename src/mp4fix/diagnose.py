@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from mp4fix.errors import InputError
 from mp4fix.fragments import is_fragmented
-from mp4fix.reference import top_level
+from mp4fix.i18n import _
+from mp4fix.reference import ZERO_RUN, top_level
 from mp4fix.source import MediaFile
 
 
@@ -64,9 +65,9 @@ def human_size(n: int) -> str:
     size = float(n)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if size < 1000 or unit == "TB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+            return _("{n} bytes", n=int(size)) if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1000
-    return f"{n} bytes"  # pragma: no cover
+    return _("{n} bytes", n=n)  # pragma: no cover
 
 
 def diagnose(path) -> Diagnosis:
@@ -74,7 +75,8 @@ def diagnose(path) -> Diagnosis:
     with MediaFile(path) as mf:
         refs = top_level(mf.data, mf.size)
         if not refs:
-            raise InputError(f"{mf.path.name} is not an MP4 or MOV file (it does not start with MP4 boxes).")
+            raise InputError(_("{name} is not an MP4 or MOV file (it does not start with MP4 boxes).",
+                               name=mf.path.name))
         d = Diagnosis(path=str(mf.path), size=mf.size, is_mp4=True)
         d.boxes = [BoxInfo(r.type, r.offset, r.size, r.header_size, r.truncated) for r in refs]
         ftyp = next((r for r in refs if r.type == "ftyp"), None)
@@ -100,23 +102,28 @@ def diagnose(path) -> Diagnosis:
                 # some recorders write an index early (a placeholder, or only the first part) and complete
                 # it when they stop; one that lists little of the media data, or cannot be read, never was
                 d.broken = True
-                d.problem = (f"The index (moov) is incomplete or damaged: it lists {human_size(indexed)} of the "
-                             f"{human_size(d.recoverable_bytes)} of audio/video data. The data can be recovered.")
+                d.problem = _("The index (moov) is incomplete or damaged: it lists {indexed} of the {total} of "
+                              "audio/video data. The data can be recovered.", indexed=human_size(indexed),
+                              total=human_size(d.recoverable_bytes))
             else:
-                d.problem = "This file has a complete index (moov); it does not need repair."
+                d.problem = _("This file has a complete index (moov); it does not need repair.")
         elif not mdats:
-            d.problem = "The file has neither an index (moov) nor media data (mdat): there is nothing to recover."
+            d.problem = _("The file has neither an index (moov) nor media data (mdat): there is nothing to recover.")
         elif d.recoverable_bytes == 0:
-            d.problem = "The index (moov) is missing and the media data (mdat) is empty: nothing was recorded."
+            d.problem = _("The index (moov) is missing and the media data (mdat) is empty: nothing was recorded.")
         else:
             d.broken = True
-            how = ("the file was cut off while recording" if last.truncated or last.declared_size == 0
-                   or last.type == "mdat" else "the recording was not finished")
-            d.problem = (f"The index (moov) is missing: {how}. "
-                         f"{human_size(d.recoverable_bytes)} of audio/video data can be recovered.")
+            how = (_("the file was cut off while recording") if last.truncated or last.declared_size == 0
+                   or last.type == "mdat" else _("the recording was not finished"))
+            if any(r.type in (ZERO_RUN, "free", "skip") and r.size >= RESERVED_ROOM and r.offset < mdats[0].offset
+                   for r in refs):
+                how += " " + _("(the room the recorder kept for the index in front of the media data is still "
+                               "empty)")
+            d.problem = _("The index (moov) is missing: {how}. {size} of audio/video data can be recovered.",
+                          how=how, size=human_size(d.recoverable_bytes))
         end = mf.size if d.mdat_placeholder else last.end
         if end < mf.size and not last.truncated:
-            d.problem += f" {human_size(mf.size - end)} after the last box are not part of any box."
+            d.problem += " " + _("{size} after the last box are not part of any box.", size=human_size(mf.size - end))
         return d
 
 
@@ -131,7 +138,7 @@ def _fragmented(d: Diagnosis, mf: MediaFile, refs) -> None:
         profile = own_index(mf, refs)
         frag = read_fragments(mf.data, mf.size, refs, profile)
     except BoxError as exc:
-        d.problem = f"This fragmented MP4's index (moov) is damaged ({exc}); it cannot be read."
+        d.problem = _("This fragmented MP4's index (moov) is damaged ({detail}); it cannot be read.", detail=exc)
         return
     d.fragments, d.complete_fragments = frag.fragments, frag.complete
     d.mdat_start = d.mdat_end = None
@@ -144,16 +151,17 @@ def _fragmented(d: Diagnosis, mf: MediaFile, refs) -> None:
         d.tracks.append(TrackInfo(t.track_id, t.kind, t.fourcc, n, dur, t.width, t.height, t.sample_rate,
                                   t.channels, True, ""))
     if not frag.broken:
-        d.problem = (f"This is a complete fragmented MP4 ({frag.fragments} fragments); it does not need repair "
-                     "and should play as it is.")
+        d.problem = _("This is a complete fragmented MP4 ({n} fragments); it does not need repair and should play "
+                      "as it is.", n=frag.fragments)
         return
     d.broken = True
-    partial = f", and {frag.kept_partial} whole samples of the fragment it broke," if frag.kept_partial else ""
-    d.problem = (f"This fragmented MP4 is cut off: {frag.note}. Its {frag.complete} complete fragment(s){partial} "
-                 f"can be recovered ({human_size(kept)}) from its own index, without a reference.")
+    d.problem = _("This fragmented MP4 is cut off: {why}. Its {n} complete fragment(s) and {k} whole sample(s) of "
+                  "the fragment the cut broke can be recovered ({size}) from its own index, without a reference.",
+                  why=frag.note, n=frag.complete, k=frag.kept_partial, size=human_size(kept))
 
 
 INCOMPLETE_INDEX = 0.5  # an index listing less than this share of the media data was never completed
+RESERVED_ROOM = 1024  # a free box or zero run this large before the media data is room kept for an index
 
 
 def _indexed_bytes(path) -> int:
@@ -181,6 +189,23 @@ def _tracks(path) -> list[TrackInfo]:
         for t in profile.tracks:
             matcher, why = make_matcher(t, mf.data)
             dur = float(t.durations.sum()) / t.timescale if t.timescale else 0.0
+            channels = (_aac_channels(t) or t.channels) if t.fourcc == "mp4a" else t.channels
             out.append(TrackInfo(t.track_id, t.kind, t.fourcc, len(t.sizes), dur, t.width, t.height,
-                                 t.sample_rate, t.channels, matcher is not None, why))
+                                 t.sample_rate, channels, matcher is not None, why))
     return out
+
+
+def _aac_channels(track) -> int:
+    """The channels an AAC track plays, from its AudioSpecificConfig (14496-3 1.6.3.4 channelConfiguration or
+    its program_config_element; parametric stereo makes a mono core stereo). The sample entry's own
+    channelcount is often a fixed 2 (14496-14 left it a template field), so this wins. 0 when unknown."""
+    from mp4fix.codecs import aac
+    from mp4fix.errors import BitstreamError, Mp4fixError
+
+    try:
+        if aac.mp4a_kind(track) != "aac":
+            return 0
+        config = aac.aac_config(track)
+    except (Mp4fixError, BitstreamError):
+        return 0
+    return 2 if config.ps_present and config.channels == 1 else config.channels

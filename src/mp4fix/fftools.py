@@ -4,10 +4,10 @@ No Qt here. There is no ffprobe on the machines mp4fix targets, so everything wo
 binary alone (normally the one shipped in the ``imageio-ffmpeg`` wheel) by parsing what it prints:
 
 * ``probe``        ``ffmpeg -i FILE`` (no output: ffmpeg exits 1 by design) -> ``MediaInfo``
-* ``decode_check`` decode every audio/video stream to the null muxer, count error lines -> ``VerifyResult``
 * ``thumbnail``    one decoded frame as PNG bytes
-* ``framemd5``     md5 of every decoded frame (``-f framemd5``)
-* ``packets``      every packet without decoding (``-c copy -f framecrc``) -> ``Packet`` list
+
+The decode check of a repaired file is the pipeline's last stage, ``mp4fix.verify``; the tests' oracles
+(frame hashes, packet lists) live in ``tests/oracle.py``.
 
 Every call goes through ``run()``, which captures output, enforces a timeout, kills ffmpeg promptly when a
 ``CancelToken`` fires and turns failures into ``FFmpegError`` with one readable sentence. Command lines are
@@ -27,24 +27,23 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Sequence
 
 import ffmpeg as ffmpeg_python  # ffmpeg-python: builds the command lines below as filter graphs
 
 from mp4fix.errors import CancelledError, FFmpegError
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _
 from mp4fix.progress import CancelToken
-from mp4fix.report import VerifyResult
 
 __all__ = [
-    "ffmpeg_exe", "ffmpeg_version", "run", "RunResult", "probe", "MediaInfo", "StreamInfo", "decode_check",
-    "thumbnail", "framemd5", "packets", "Packet", "PROBE_TIMEOUT",
+    "ffmpeg_exe", "ffmpeg_version", "run", "RunResult", "probe", "MediaInfo", "StreamInfo", "thumbnail",
+    "PROBE_TIMEOUT",
 ]
 
 PROBE_TIMEOUT = 30.0  # seconds; opening a file never takes long, even a broken one
 THUMBNAIL_TIMEOUT = 60.0
-LIST_TIMEOUT = 600.0  # framemd5 / packets
 _LOG_HEAD = 60  # lines kept from the start of a long log
 _LOG_TAIL = 200  # and from its end
 _STDERR_KEEP = 5000  # stderr lines run() keeps in memory (the last ones)
@@ -105,7 +104,7 @@ def ffmpeg_exe(prefer_system: bool | None = None) -> str:
         found = shutil.which(env)
         if found:
             return found
-        raise FFmpegError(f"MP4FIX_FFMPEG is set to {env!r}, but no ffmpeg program is there.")
+        raise FFmpegError(_("MP4FIX_FFMPEG is set to {value!r}, but no ffmpeg program is there.", value=env))
     for cand in _bundled_candidates():
         if _is_exe(cand):
             return str(cand)
@@ -119,8 +118,8 @@ def ffmpeg_exe(prefer_system: bool | None = None) -> str:
         return wheel
     if system:
         return system
-    raise FFmpegError("ffmpeg was not found: install the imageio-ffmpeg package, put ffmpeg on the PATH "
-                      "or set MP4FIX_FFMPEG to its path.")
+    raise FFmpegError(_("ffmpeg was not found: install the imageio-ffmpeg package, put ffmpeg on the PATH "
+                        "or set MP4FIX_FFMPEG to its path."))
 
 
 _version_cache: dict[str, str] = {}
@@ -130,7 +129,7 @@ def ffmpeg_version(exe: str | None = None) -> str:
     """The first line of ``ffmpeg -version`` minus the copyright, e.g. ``ffmpeg version n9.0.2-17-g2a571b6068``."""
     exe = exe or ffmpeg_exe()
     if exe not in _version_cache:
-        res = run(["-version"], exe=exe, timeout=PROBE_TIMEOUT, what="reading its version", banner=False)
+        res = run(["-version"], exe=exe, timeout=PROBE_TIMEOUT, what=_("reading its version"), banner=False)
         first = res.stdout.decode("utf-8", "replace").strip().splitlines()
         line = first[0] if first else "ffmpeg version unknown"
         _version_cache[exe] = line.split(" Copyright")[0].strip()
@@ -195,7 +194,7 @@ def _popen_kwargs() -> dict:
 
 def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = None,
         cancel: CancelToken | None = None, on_stdout_line: Callable[[str], None] | None = None,
-        on_stderr_line: Callable[[str], None] | None = None, check: bool = True, what: str = "running",
+        on_stderr_line: Callable[[str], None] | None = None, check: bool = True, what: str | None = None,
         banner: bool = True) -> RunResult:
     """Run ``ffmpeg ARGS`` and capture its output.
 
@@ -206,15 +205,16 @@ def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = 
     ``FFmpegError`` naming ``what`` ffmpeg was doing and its most telling message.
     """
     exe = exe or ffmpeg_exe()
+    what = what or _("running")
     cmd = [exe] + (["-hide_banner", "-nostdin"] if banner else []) + [str(a) for a in args]
     if cancel is not None and cancel.cancelled:
-        raise CancelledError(f"Cancelled before ffmpeg started {what}.")
+        raise CancelledError(_("Cancelled before ffmpeg started {what}.", what=what))
     start = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 **_popen_kwargs())
     except OSError as e:
-        raise FFmpegError(f"ffmpeg could not be started ({exe}): {e.strerror or e}.") from e
+        raise FFmpegError(_("ffmpeg could not be started ({exe}): {reason}.", exe=exe, reason=e.strerror or e)) from e
 
     out_chunks: list[bytes] = []
     err_lines: collections.deque[str] = collections.deque(maxlen=_STDERR_KEEP)
@@ -298,14 +298,16 @@ def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = 
     result = RunResult(cmd, proc.returncode if proc.returncode is not None else -1, b"".join(out_chunks),
                        list(err_lines), err_total[0], elapsed)
     if outcome == "cancelled":
-        raise CancelledError(f"Cancelled: ffmpeg was stopped while {what}.")
+        raise CancelledError(_("Cancelled: ffmpeg was stopped while {what}.", what=what))
     if outcome == "timeout":
-        raise FFmpegError(f"ffmpeg took longer than {timeout:g} s while {what} and was stopped.",
+        raise FFmpegError(_("ffmpeg took longer than {seconds:g} s while {what} and was stopped.", seconds=timeout,
+                            what=what),
                           detail=_trim_log(result.stderr_lines))
     if callback_error:
         raise callback_error[0]
     if check and result.returncode != 0:
-        raise FFmpegError(f"ffmpeg failed while {what}: {_explain(result.stderr_lines)}.".replace("..", "."),
+        raise FFmpegError(_("ffmpeg failed while {what}: {reason}.", what=what,
+                            reason=_explain(result.stderr_lines)).replace("..", "."),
                           detail=_trim_log(result.stderr_lines))
     return result
 
@@ -581,9 +583,9 @@ def parse_probe_output(text: str, path: str = "") -> MediaInfo:
                 e = errors[-1]
                 info.error = e.split(":", 1)[1].strip() if ":" in e else e
         elif not saw_input:
-            info.error = _explain(lines) if any(ln.strip() for ln in lines) else "ffmpeg printed nothing"
+            info.error = _explain(lines) if any(ln.strip() for ln in lines) else i18n._("ffmpeg printed nothing")
         else:
-            info.error = "no streams found"
+            info.error = i18n._("no streams found")
     return info
 
 
@@ -593,83 +595,11 @@ def probe(path: str | os.PathLike, *, timeout: float = PROBE_TIMEOUT, exe: str |
     Raises ``FFmpegError`` only when ffmpeg itself cannot be run or takes longer than ``timeout``.
     """
     res = run(["-v", "level+info", "-i", _input(path)], exe=exe, timeout=timeout, check=False,
-              what=f"opening {os.path.basename(os.fspath(path))}")
+              what=_("opening {name}", name=os.path.basename(os.fspath(path))))
     text = "\n".join(res.stderr_lines)
     info = parse_probe_output(text, os.fspath(path))
     info.log = _trim_log(res.stderr_lines)
     return info
-
-
-# --- decode check ---------------------------------------------------------------------------------
-
-_REPEAT_RE = re.compile(r"Last message repeated (\d+) times?")
-
-
-def decode_check(path: str | os.PathLike, *, progress: Callable[[float], None] | None = None,
-                 cancel: CancelToken | None = None, timeout: float | None = None,
-                 exe: str | None = None) -> VerifyResult:
-    """Decode every audio and video stream of ``path`` completely (to the null muxer) and count errors.
-
-    ``ok`` means ffmpeg opened the file and logged no error. ``duration`` is how far decoding got (seconds),
-    from ``-progress``. ``progress(fraction)`` is called as decoding advances (relative to the duration
-    ffmpeg reports for the file). Cancelling kills ffmpeg at once and raises ``CancelledError``.
-    """
-    exe = exe or ffmpeg_exe()
-    name = os.path.basename(os.fspath(path))
-    expected = None
-    try:
-        info = probe(path, exe=exe, timeout=PROBE_TIMEOUT if timeout is None else min(timeout, PROBE_TIMEOUT))
-        expected = info.duration if info.duration and info.duration > 0 else None
-    except FFmpegError:
-        info = None
-    if cancel is not None and cancel.cancelled:
-        raise CancelledError(f"Cancelled: ffmpeg was stopped while decoding {name}.")
-
-    state = {"errors": 0, "last_was_error": False, "out_us": None, "last_fraction": -1.0}
-
-    def on_err(line: str) -> None:
-        m = _REPEAT_RE.search(line)
-        if m:
-            if state["last_was_error"]:
-                state["errors"] += int(m.group(1))
-            return
-        is_err = bool(re.search(r"\[(error|fatal|panic)\]", line))
-        state["last_was_error"] = is_err
-        if is_err:
-            state["errors"] += 1
-
-    def on_out(line: str) -> None:
-        key, _, value = line.partition("=")
-        if key in ("out_time_us", "out_time_ms"):  # both are microseconds (a historical misnomer)
-            try:
-                us = int(value)
-            except ValueError:
-                return
-            if us >= 0 and (state["out_us"] is None or us > state["out_us"]):
-                state["out_us"] = us
-                if progress is not None and expected:
-                    frac = min(us / 1e6 / expected, 1.0)
-                    if frac - state["last_fraction"] >= 0.001:
-                        state["last_fraction"] = frac
-                        progress(frac)
-
-    source = ffmpeg_python.input(_input(path))
-    args = _graph_args(ffmpeg_python.output(source["v?"], source["a?"], "-", f="null"),
-                       "-v", "level+warning", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1")
-    res = run(args, exe=exe, timeout=timeout, cancel=cancel, on_stdout_line=on_out, on_stderr_line=on_err,
-              check=False, what=f"decoding {name}")
-    errors = state["errors"]
-    if res.returncode != 0 and errors == 0:
-        errors = 1  # could not open or finish: a failure, whatever the log level said
-    duration = state["out_us"] / 1e6 if state["out_us"] is not None else None
-    if duration is None and res.returncode == 0:
-        duration = 0.0
-    if progress is not None and state["last_fraction"] < 1.0:
-        progress(1.0)
-    log = _trim_log(res.stderr_lines)
-    if res.returncode != 0:
-        log = (log + "\n" if log else "") + f"ffmpeg exited with code {res.returncode}"
-    return VerifyResult(ok=errors == 0 and res.returncode == 0, decode_errors=errors, duration=duration, log=log)
 
 
 # --- thumbnail ------------------------------------------------------------------------------------
@@ -713,12 +643,13 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
         try:
             seconds = float(at)
         except (TypeError, ValueError):
-            raise FFmpegError(f"A thumbnail position must be seconds, 'first' or 'last', not {at!r}.") from None
+            raise FFmpegError(_("A thumbnail position must be seconds, 'first' or 'last', not {value!r}.",
+                                value=at)) from None
         if seconds > 0:
             pre = ["-ss", f"{seconds:.3f}"]
     source = ffmpeg_python.input(_input(path), **{k.lstrip("-"): v for k, v in zip(pre[0::2], pre[1::2])})
     picture = source["v:0"].filter("scale", width, -2, flags="bilinear")
-    what = f"making a thumbnail of {name}"
+    what = _("making a thumbnail of {name}", name=name)
     if at == "last":
         # every decoded frame overwrites one file (-update 1): memory stays flat however long the tail is
         with tempfile.TemporaryDirectory(prefix="mp4fix-thumb-") as tmp:
@@ -734,116 +665,9 @@ def thumbnail(path: str | os.PathLike, at: float | str = "first", width: int = 3
         res = run(args, exe=exe, timeout=timeout, cancel=cancel, check=False, what=what)
         pngs = _split_pngs(res.stdout)
     if not pngs:
-        why = _explain(res.stderr_lines) if res.stderr_lines else "no video frame was decoded there"
+        why = _explain(res.stderr_lines) if res.stderr_lines else _("no video frame was decoded there")
         if any("matches no streams" in ln for ln in res.stderr_lines):
-            why = "it has no video"
-        raise FFmpegError(f"No thumbnail could be made of {name}: {why}.".replace("..", "."))
+            why = _("it has no video")
+        raise FFmpegError(_("No thumbnail could be made of {name}: {reason}.", name=name,
+                            reason=why).replace("..", "."))
     return pngs[0]
-
-
-# --- frame and packet lists -----------------------------------------------------------------------
-
-
-def framemd5(path: str | os.PathLike, stream_spec: str | None = None, *, timeout: float = LIST_TIMEOUT,
-             exe: str | None = None, header: bool = False) -> list[str]:
-    """The lines of ``-f framemd5`` for the decoded frames (``stream_index, dts, pts, duration, size, md5``).
-
-    ``stream_spec`` selects streams (``'v'``, ``'a:0'``, ``'1'``); default: all audio and video.
-    ``header=True`` also returns the ``#`` lines (time bases, codecs).
-    """
-    name = os.path.basename(os.fspath(path))
-    source = ffmpeg_python.input(_input(path))
-    streams = [source[stream_spec]] if stream_spec is not None else [source["v?"], source["a?"]]
-    args = _graph_args(ffmpeg_python.output(*streams, "-", f="framemd5"), "-v", "error")
-    res = run(args, exe=exe, timeout=timeout, what=f"hashing the frames of {name}")
-    lines = [ln.strip() for ln in res.stdout.decode("utf-8", "replace").splitlines() if ln.strip()]
-    return lines if header else [ln for ln in lines if not ln.startswith("#")]
-
-
-AV_PKT_FLAG_KEY = 0x1
-AV_PKT_FLAG_CORRUPT = 0x2
-AV_PKT_FLAG_DISCARD = 0x4
-_NOPTS = -0x8000000000000000
-
-
-@dataclass
-class Packet:
-    stream: int
-    dts: int | None
-    pts: int | None
-    duration: int
-    size: int
-    crc: int  # adler32 as framecrc prints it
-    flags: int  # AV_PKT_FLAG_*: 1 key, 2 corrupt, 4 discard
-    time_base: Fraction = Fraction(1, 1)
-
-    @property
-    def keyframe(self) -> bool:
-        return bool(self.flags & AV_PKT_FLAG_KEY)
-
-    @property
-    def discard(self) -> bool:
-        return bool(self.flags & AV_PKT_FLAG_DISCARD)
-
-    @property
-    def pts_time(self) -> float | None:
-        return None if self.pts is None else float(self.pts * self.time_base)
-
-    @property
-    def dts_time(self) -> float | None:
-        return None if self.dts is None else float(self.dts * self.time_base)
-
-
-def parse_framecrc(text: str) -> list[Packet]:
-    """Parse ``-f framecrc`` output. Data lines: ``stream, dts, pts, duration, size, 0xcrc[, F=0x..][, S=..]``.
-
-    The ``F=`` column is omitted when the flags are exactly ``key`` (0x1); ``F=0x0`` is a non-key packet.
-    """
-    tbs: dict[int, Fraction] = {}
-    out: list[Packet] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            m = re.match(r"^#tb (\d+): (\d+)/(\d+)", line)
-            if m and int(m.group(3)):
-                tbs[int(m.group(1))] = Fraction(int(m.group(2)), int(m.group(3)))
-            continue
-        cols = [c.strip() for c in line.split(",")]
-        if len(cols) < 6:
-            continue
-        try:
-            stream, dts, pts, dur, size = (int(c) for c in cols[:5])
-            crc = int(cols[5], 16)
-        except ValueError:
-            continue
-        flags = AV_PKT_FLAG_KEY
-        for c in cols[6:]:
-            if c.startswith("F="):
-                try:
-                    flags = int(c[2:], 16)
-                except ValueError:
-                    pass
-        out.append(Packet(stream, None if dts == _NOPTS else dts, None if pts == _NOPTS else pts, dur, size, crc,
-                          flags, tbs.get(stream, Fraction(1, 1))))
-    return out
-
-
-def packets(path: str | os.PathLike, *, ignore_editlist: bool = False, parse: bool = True,
-            timeout: float = LIST_TIMEOUT, exe: str | None = None) -> list[Packet]:
-    """Every packet of every stream, without decoding, in the order ffmpeg's muxer interleaves them.
-
-    Timestamps are the demuxer's in each stream's time base (``-copyts``: not shifted). With
-    ``ignore_editlist`` the mov demuxer ignores ``elst``, so dts/pts are the raw sample-table times
-    (dts from 0, pts = dts + ctts) and no packet is marked discard. ``parse=False`` turns ffmpeg's codec
-    parsers off (``-fflags +noparse+nofillin``): key flags are then exactly the container's (stss); with
-    parsers on, the H.264 parser also flags non-IDR I-frames as key.
-    """
-    name = os.path.basename(os.fspath(path))
-    pre = ["-ignore_editlist", "1"] if ignore_editlist else []
-    if not parse:
-        pre += ["-fflags", "+noparse+nofillin"]
-    res = run(["-v", "error"] + pre + ["-i", _input(path), "-map", "0", "-c", "copy", "-copyts", "-f", "framecrc",
-                                        "-"], exe=exe, timeout=timeout, what=f"listing the packets of {name}")
-    return parse_framecrc(res.stdout.decode("utf-8", "replace"))

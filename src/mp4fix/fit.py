@@ -28,12 +28,15 @@ from typing import Callable
 
 import numpy as np
 
-from mp4fix import build, fftools
+from mp4fix import build, timeline, verify
 from mp4fix.codecs.base import Matcher
 from mp4fix.errors import CancelledError, MismatchError, Mp4fixError, NothingRecoveredError
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _, kind_name
 from mp4fix.profile import Profile
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
+from mp4fix.timeline import TimingModel
 from mp4fix.write import trial_prefix, window_layout, write_file
 
 WINDOW = 4 << 20  # bytes of media data per evidence window
@@ -94,18 +97,18 @@ def _unexplained(arr: np.ndarray, lo: int, hi: int, samples: list[tuple[int, int
 
 
 def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profile, matchers: list[Matcher | None],
-           mf: MediaFile, delays: dict[int, int | None], cancelled: Callable[[], bool] | None = None) -> None:
+           mf: MediaFile, timing: TimingModel, cancelled: Callable[[], bool] | None = None) -> None:
     """Raise ``MismatchError`` (or ``NothingRecoveredError`` for data with no recording in it) unless the
     windows' evidence says the reference fits."""
     evidence = [w for w in windows_ if w.data_bytes > 0]
     if not evidence:
         if any(w.result.cut_sample for w in windows_):
             raise NothingRecoveredError(
-                f"No complete audio or video sample was found in {broken.name}: the recording stopped inside "
-                "its first frame.")
+                _("No complete audio or video sample was found in {name}: the recording stopped inside its "
+                  "first frame.", name=broken.name))
         raise NothingRecoveredError(
-            f"{broken.name} holds no recording: its media data is all zeros (space the recorder reserved but "
-            "never wrote).")
+            _("{name} holds no recording: its media data is all zeros (space the recorder reserved but never "
+              "wrote).", name=broken.name))
     known = [w for w in evidence if w.recognised >= RECOGNISED]
     if not known:
         raise nothing_like_reference(broken, reference, profile, matchers,
@@ -117,11 +120,11 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
             if cancelled is not None and cancelled():
                 return
             trial = Path(tmp) / f"trial{k}{broken.suffix}"
-            frames = _write_trial(mf, profile, w, delays, trial)
+            frames = _write_trial(mf, profile, w, timing, trial)
             if frames == 0:
                 continue
             try:
-                verdict = fftools.decode_check(trial, timeout=TRIAL_TIMEOUT, cancel=_Polled(cancelled))
+                verdict = verify.decode_check(trial, full=True, timeout=TRIAL_TIMEOUT, cancel=_Polled(cancelled))
             except CancelledError:
                 raise  # a cancel is a cancel, never a verdict
             except Mp4fixError:
@@ -130,22 +133,24 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
     failed = [v for bad, v in verdicts if bad]
     if verdicts and 2 * len(failed) > len(verdicts) and reference_decodes_cleanly(reference, cancelled):
         raise MismatchError(
-            f"The reference {reference.name} does not match {broken.name}: with its settings the recording "
-            "cannot be decoded (the video or audio settings differ). Use a reference recorded with the same "
-            "device and settings.", detail=failed[0].log)
+            _("The reference {reference} does not match {broken}: with its settings the recording cannot be "
+              "decoded (the video or audio settings differ). Use a reference recorded with the same device and "
+              "settings.", reference=reference.name, broken=broken.name), detail=failed[0].log)
 
 
 def nothing_like_reference(broken: Path, reference: Path, profile: Profile, matchers: list[Matcher | None],
                            detail: str = "") -> MismatchError:
-    kinds = ", ".join(f"{t.kind} '{t.fourcc}'" for t, m in zip(profile.tracks, matchers) if m is not None)
+    kinds = ", ".join(f"{kind_name(t.kind)} '{t.fourcc}'" for t, m in zip(profile.tracks, matchers)
+                      if m is not None)
     return MismatchError(
-        f"No audio or video like the reference's ({kinds}) was found in {broken.name}: the reference "
-        f"{reference.name} does not match it (another device or other settings), or it holds no recording "
-        "(overwritten or encrypted data). Use a reference recorded with the same device and settings.",
+        _("No audio or video like the reference's ({kinds}) was found in {broken}: the reference {reference} "
+          "does not match it (another device or other settings), or it holds no recording (overwritten or "
+          "encrypted data). Use a reference recorded with the same device and settings.", kinds=kinds,
+          broken=broken.name, reference=reference.name),
         detail=detail)
 
 
-def _write_trial(mf: MediaFile, profile: Profile, w: Window, delays: dict[int, int | None], path: Path) -> int:
+def _write_trial(mf: MediaFile, profile: Profile, w: Window, timing: TimingModel, path: Path) -> int:
     """A small file of the window's samples, video from its first keyframe on; returns the frames it holds
     that count for the verdict (video frames, or audio frames in a file without video)."""
     result = w.result
@@ -165,7 +170,9 @@ def _write_trial(mf: MediaFile, profile: Profile, w: Window, delays: dict[int, i
     lo = min(ts.offsets[0] for ts in tracks)
     hi = max(ts.offsets[-1] + ts.sizes[-1] for ts in tracks)
     layout = window_layout(lo, hi, profile.ftyp or None)
-    built = [build.track_tables(ts, delays.get(ts.track.index), layout.shift) for ts in tracks]
+    trial = ScanResult(tracks, lo, hi)
+    times = timeline.rebuild(trial, timing)
+    built = [build.track_tables(ts, times[ts.track.index], layout.shift) for ts in tracks]
     moov = build.build_moov(profile, built).to_bytes()
     write_file(mf, layout, moov, path, overwrite=True)
     return sum(len(ts.sizes) for ts in counted)
@@ -175,7 +182,7 @@ def reference_decodes_cleanly(reference: Path, cancelled: Callable[[], bool] | N
     """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
     rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
     try:
-        return fftools.decode_check(reference, timeout=300, cancel=_Polled(cancelled)).decode_errors == 0
+        return verify.decode_check(reference, full=True, timeout=300, cancel=_Polled(cancelled)).decode_errors == 0
     except CancelledError:
         raise
     except Mp4fixError:
@@ -204,7 +211,8 @@ def check_clock(profile: Profile, result: ScanResult, broken: Path, reference: P
     that offset, as it does in the reference. A clock that runs several percent off means other settings.
     """
     scans = [ts for ts in result.tracks if ts.matcher is not None and len(ts.sizes) > 1]
-    videos = [ts for ts in scans if ts.track.kind == "video"]
+    # a variable-rate video is no clock to measure audio against (the timeline dates it by the audio instead)
+    videos = [ts for ts in scans if ts.track.kind == "video" and _constant_rate(profile.tracks[ts.track.index])]
     if not videos:
         return
     v = max(videos, key=lambda ts: len(ts.sizes))
@@ -223,10 +231,21 @@ def check_clock(profile: Profile, result: ScanResult, broken: Path, reference: P
         if abs(broken_slope / ref_slope - 1.0) > tolerance:
             rate = a.track.sample_rate or a.track.timescale
             raise MismatchError(
-                f"The reference {reference.name} does not match {broken.name}: its audio "
-                f"({a.track.fourcc}, {rate} Hz) runs {abs(broken_slope / ref_slope - 1) * 100:.0f}% off the "
-                "video clock in the broken file, so the recording used other audio settings. Use a reference "
-                "recorded with the same device and settings.")
+                i18n._("The reference {reference} does not match {broken}: its audio ({fourcc}, {rate} Hz) runs "
+                       "{percent:.0f}% off the video clock in the broken file, so the recording used other audio "
+                       "settings. Use a reference recorded with the same device and settings.",
+                       reference=reference.name, broken=broken.name, fourcc=a.track.fourcc, rate=rate,
+                       percent=abs(broken_slope / ref_slope - 1) * 100))
+
+
+def _constant_rate(track) -> bool:
+    """The reference shows this track at a constant sample rate (decode times within half a sample of
+    counting)."""
+    d = np.asarray(track.durations[:-1], dtype=np.float64)
+    if len(d) < 2 or track.sample_duration <= 0:
+        return False
+    dts = np.concatenate([[0.0], np.cumsum(d)[:-1]])
+    return bool(np.abs(dts - np.arange(len(d)) * track.sample_duration).max() <= 0.5 * track.sample_duration)
 
 
 def _clock_ratio(v_off, nv: int, vt, a_off, at, a_counts=None) -> tuple[float | None, float]:

@@ -27,6 +27,7 @@ import numpy as np
 
 from mp4fix import boxes
 from mp4fix.errors import BoxError
+from mp4fix.i18n import _
 from mp4fix.profile import Profile
 
 # tfhd flags (ISO 14496-12 8.8.7)
@@ -141,19 +142,20 @@ def read_fragments(data, size: int, refs: list[boxes.BoxRef], profile: Profile) 
             if n < len(keep):
                 frag.broken, frag.lost, frag.fragments = True, len(keep) - n, 1
                 frag.kept_partial += n
-                frag.note = "the cut fell inside the first fragment, which the index (moov) lists"
+                frag.note = _("the cut fell inside the first fragment, which the index (moov) lists")
                 return frag
     if any(len(t.sizes) for t in profile.tracks):  # a hybrid file: the moov's samples are the first fragment
         frag.fragments = frag.complete = 1
 
     for ref in (r for r in refs if r.type == "moof"):
         if ref.truncated:
-            frag.broken, frag.note = True, "the cut fell inside a fragment's index (moof)"
+            frag.broken, frag.note = True, _("the cut fell inside a fragment's index (moof)")
             break
         try:
             parsed = _read_moof(data, ref, trex, size)
         except BoxError as exc:
-            frag.broken, frag.note = True, f"a fragment's index (moof at byte {ref.offset}) is damaged ({exc})"
+            frag.broken, frag.note = True, _("a fragment's index (moof at byte {offset}) is damaged ({detail})",
+                                              offset=ref.offset, detail=exc)
             break
         frag.fragments += 1
         whole = True
@@ -182,7 +184,7 @@ def read_fragments(data, size: int, refs: list[boxes.BoxRef], profile: Profile) 
             frag.complete += 1
         else:
             frag.broken = True
-            frag.note = "the cut fell inside a fragment's media data"
+            frag.note = _("the cut fell inside a fragment's media data")
             break
     return frag
 

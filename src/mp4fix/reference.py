@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from mp4fix import boxes
 from mp4fix.boxes import Node
 from mp4fix.errors import BoxError, InputError, ReferenceError_
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _
 from mp4fix.profile import Profile, TrackProfile
 from mp4fix.source import MediaFile
 
@@ -14,12 +18,67 @@ KNOWN_TOP_LEVEL = frozenset({"ftyp", "moov", "mdat", "free", "skip", "wide", "uu
                              "moof", "mfra", "sidx", "styp", "junk", "PICT", "prfl"})
 
 
+#: pseudo box type of a run of zero bytes between top-level boxes (see ``top_level``); never a real fourcc
+ZERO_RUN = "(zeros)"
+#: mdat sizes written as placeholders until the recording stops: Android's MPEG4Writer writes "????" (or, with
+#: 64-bit offsets, the largesize "????????")
+PLACEHOLDER_SIZES = frozenset({0x3F3F3F3F, 0x3F3F3F3F3F3F3F3F})
+#: the longest run of zeros looked through for a box after it (room reserved for an index is far smaller)
+MAX_ZERO_RUN = 256 << 20
+
+
 def top_level(data, size: int) -> list[boxes.BoxRef]:
-    """The top-level boxes, or an empty list when the file does not start like an MP4/MOV."""
-    refs = list(boxes.walk(data, 0, size))
-    if not refs or refs[0].type not in KNOWN_TOP_LEVEL:
+    """The top-level boxes, or an empty list when the file does not start like an MP4/MOV.
+
+    Recorders that reserve room for the index in front of the media data (ffmpeg's ``-moov_size``; camera
+    apps that seek past the reserved room) leave zero bytes there until they finish: a box walker reads their
+    size 0 as "the rest of the file". A run of zeros followed by a known top-level box is listed as one
+    ``ZERO_RUN`` pseudo box (header size 0) and the walk goes on after it.
+    """
+    refs: list[boxes.BoxRef] = []
+    pos = 0
+    while pos < size:
+        found = list(boxes.walk(data, pos, size))
+        refs += found
+        if found:
+            pos = found[-1].end
+            if found[-1].truncated or pos >= size:
+                break
+        after = _box_after_zeros(data, pos, size)
+        if after is None:
+            break
+        refs.append(boxes.BoxRef(ZERO_RUN, pos, 0, after - pos, after - pos))
+        pos = after
+    first = next((r for r in refs if r.type != ZERO_RUN), None)
+    if first is None or first.type not in KNOWN_TOP_LEVEL:
         return []
+    for i, r in enumerate(refs):
+        if r.type == "mdat" and r.declared_size in PLACEHOLDER_SIZES and r.end < size:
+            # the recorder's placeholder, never fixed: the media data runs to the end of the file (what the
+            # walk found after the placeholder's length lies inside it)
+            return refs[:i] + [boxes.BoxRef("mdat", r.offset, r.header_size, size - r.offset, 0)]
     return refs
+
+
+def _box_after_zeros(data, pos: int, size: int) -> int | None:
+    """Where a known top-level box begins after a run of zero bytes starting at ``pos``, or None."""
+    stop = min(size, pos + MAX_ZERO_RUN)
+    first_nonzero = None
+    block = 1 << 22
+    for off in range(pos, stop, block):
+        chunk = np.frombuffer(data, dtype=np.uint8, count=min(block, stop - off), offset=off)
+        nz = np.flatnonzero(chunk)
+        if nz.size:
+            first_nonzero = off + int(nz[0])
+            break
+    if first_nonzero is None or first_nonzero == pos:
+        return None
+    # the box header's size field may begin with zero bytes (or be 0 itself): its start is up to 7 bytes back
+    for start in range(max(pos + 1, first_nonzero - 7), first_nonzero + 1):
+        ref = boxes.read_header(data, start, size, top_level=True)
+        if ref is not None and ref.type in KNOWN_TOP_LEVEL:
+            return start
+    return None
 
 
 def learn_profile(path) -> Profile:
@@ -27,17 +86,18 @@ def learn_profile(path) -> Profile:
     with MediaFile(path, role="reference") as mf:
         refs = top_level(mf.data, mf.size)
         if not refs:
-            raise InputError(f"The reference file {mf.path.name} is not an MP4 or MOV file.")
+            raise InputError(_("The reference file {name} is not an MP4 or MOV file.", name=mf.path.name))
         moov = next((r for r in refs if r.type == "moov"), None)
         if moov is None or moov.truncated:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is itself broken (it has no complete index); "
-                "choose a recording from the same camera that plays.")
+                _("The reference file {name} is itself broken (it has no complete index); "
+                  "choose a recording from the same camera that plays.", name=mf.path.name))
         try:
             return _learn(mf, refs, moov)
         except BoxError as exc:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is damaged and cannot be read ({exc}).") from None
+                _("The reference file {name} is damaged and cannot be read ({reason}).", name=mf.path.name,
+                  reason=exc)) from None
 
 
 def own_index(mf: MediaFile, refs: list[boxes.BoxRef]) -> Profile:
@@ -67,21 +127,21 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef, own:
     for i, t in enumerate(tracks):
         why = "" if own else timing_problem(t, mvhd.times.timescale)
         if why:
-            raise ReferenceError_(f"The reference file {mf.path.name} is damaged: {why}, so a repair "
-                                  "with it would have wrong timing.")
+            raise ReferenceError_(i18n._("The reference file {name} is damaged: {why}, so a repair with it would "
+                                         "have wrong timing.", name=mf.path.name, why=why))
     if not tracks:
-        raise ReferenceError_(f"The reference file {mf.path.name} has no tracks.")
+        raise ReferenceError_(i18n._("The reference file {name} has no tracks.", name=mf.path.name))
     if not own and all(len(t.sizes) == 0 for t in tracks):
         if moov.find("mvex") is not None:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is a fragmented MP4, which mp4fix cannot learn from yet; "
-                "choose a regular recording.")
-        raise ReferenceError_(f"The reference file {mf.path.name} holds no samples.")
+                i18n._("The reference file {name} is a fragmented MP4, which mp4fix cannot learn from yet; "
+                       "choose a regular recording.", name=mf.path.name))
+        raise ReferenceError_(i18n._("The reference file {name} holds no samples.", name=mf.path.name))
     for t in tracks:
         if not own and len(t.sizes) and int((t.offsets + t.sizes).max()) > mf.size:
             raise ReferenceError_(
-                f"The reference file {mf.path.name} is itself cut short (its index points past its end); "
-                "choose a recording that plays to the end.")
+                i18n._("The reference file {name} is itself cut short (its index points past its end); "
+                       "choose a recording that plays to the end.", name=mf.path.name))
     layout = []
     for t in tracks:
         starts = np.concatenate([[0], np.cumsum(t.chunk_sizes)[:-1]]).astype(np.int64)
@@ -172,6 +232,11 @@ def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProf
     if handler == "soun" and len(entry) >= 36:
         channels = int.from_bytes(entry[24:26], "big")
         sample_rate = int.from_bytes(entry[32:34], "big")
+        if int.from_bytes(entry[16:18], "big") == 2 and len(entry) >= 52:
+            # QuickTime sound description version 2: the rate as a float64, the channels as 32 bits
+            rate = struct.unpack(">d", entry[40:48])[0]
+            sample_rate = int(rate) if 0 < rate < 1e7 else 0
+            channels = int.from_bytes(entry[48:52], "big")
     return TrackProfile(
         index=index, track_id=tkhd.times.track_id, handler=handler, fourcc=first.type,
         timescale=mdhd.times.timescale, sample_entry=entry, config=config, trak=trak.to_bytes(),
@@ -198,36 +263,41 @@ def timing_problem(t: TrackProfile, movie_timescale: int, every_sample: bool = F
     """
     from mp4fix.codecs.pcm import PCM_FOURCCS
 
-    what = {"video": "video", "audio": "audio"}.get(t.kind)
-    if what is None or not len(t.sizes):
+    if t.kind not in ("video", "audio") or not len(t.sizes):
         return ""
-    seconds = t.sample_duration / t.timescale
+    what = i18n.kind_name(t.kind)
+    ts = t.timescale
+    seconds = t.sample_duration / ts
     if t.sample_duration <= 0:
-        return f"its {what} track gives its samples a duration of 0 (stts)"
-    if what == "video" and not 1 / MAX_FRAME_RATE <= seconds <= MAX_FRAME_SECONDS:
-        return f"its video track gives each frame {seconds:.6g} s (stts and mdhd timescale {t.timescale})"
-    if what == "audio":
+        return i18n._("its {kind} track gives its samples a duration of 0 (stts)", kind=what)
+    if t.kind == "video" and not 1 / MAX_FRAME_RATE <= seconds <= MAX_FRAME_SECONDS:
+        return i18n._("its video track gives each frame {seconds} s (stts and mdhd timescale {timescale})",
+                      seconds=f"{seconds:.6g}", timescale=ts)
+    if t.kind == "audio":
         short = 0.0 if t.fourcc in PCM_FOURCCS else MIN_CODED_AUDIO_SECONDS
         if not short <= seconds <= MAX_AUDIO_SAMPLE_SECONDS:
-            return (f"its audio track gives each '{t.fourcc}' frame {seconds:.6g} s (stts and mdhd timescale "
-                    f"{t.timescale})")
+            return i18n._("its audio track gives each '{fourcc}' frame {seconds} s (stts and mdhd timescale "
+                          "{timescale})", fourcc=t.fourcc, seconds=f"{seconds:.6g}", timescale=ts)
     total = float(t.durations.sum())
-    if total / t.timescale > MAX_RECORDING_SECONDS:
-        return f"its {what} track lasts {total / t.timescale / 86400:.0f} days"
-    if every_sample and float(t.durations.max()) / t.timescale > MAX_SAMPLE_SECONDS:
-        return f"a sample of its {what} track lasts {float(t.durations.max()) / t.timescale:.0f} s"
+    if total / ts > MAX_RECORDING_SECONDS:
+        return i18n._("its {kind} track lasts {days} days", kind=what, days=f"{total / ts / 86400:.0f}")
+    if every_sample and float(t.durations.max()) / ts > MAX_SAMPLE_SECONDS:
+        return i18n._("a sample of its {kind} track lasts {seconds} s", kind=what,
+                      seconds=f"{float(t.durations.max()) / ts:.0f}")
     if every_sample and t.durations.min() < 0:
-        return f"a sample of its {what} track has a negative duration"
-    if every_sample and t.ctts is not None and len(t.ctts) and \
-            float(np.abs(t.ctts).max()) / t.timescale > MAX_SAMPLE_SECONDS:
-        return f"a sample of its {what} track is shown {float(np.abs(t.ctts).max()) / t.timescale:.0f} s off its place"
+        return i18n._("a sample of its {kind} track has a negative duration", kind=what)
+    if every_sample and t.ctts is not None and len(t.ctts) and float(np.abs(t.ctts).max()) / ts > MAX_SAMPLE_SECONDS:
+        return i18n._("a sample of its {kind} track is shown {seconds} s off its place", kind=what,
+                      seconds=f"{float(np.abs(t.ctts).max()) / ts:.0f}")
     for duration, media_time, rate in t.edit_list:
         if media_time < -1 or media_time > total:
-            return f"an edit of its {what} track starts at media time {media_time}, outside the track"
+            return i18n._("an edit of its {kind} track starts at media time {time}, outside the track", kind=what,
+                          time=media_time)
         if media_time != -1 and not 0 <= rate <= 64:
-            return f"an edit of its {what} track plays at rate {rate:g}"
-        if media_time == -1 and duration / movie_timescale > max(total / t.timescale, 60.0):
-            return f"an edit of its {what} track delays it by {duration / movie_timescale:.6g} s"
+            return i18n._("an edit of its {kind} track plays at rate {rate}", kind=what, rate=f"{rate:g}")
+        if media_time == -1 and duration / movie_timescale > max(total / ts, 60.0):
+            return i18n._("an edit of its {kind} track delays it by {seconds} s", kind=what,
+                          seconds=f"{duration / movie_timescale:.6g}")
     return ""
 
 

@@ -13,26 +13,27 @@ from pathlib import Path
 
 import numpy as np
 
-from mp4fix import build, codecs, fit
+from mp4fix import build, codecs, fit, timeline
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
     BoxError,
     CancelledError,
     InputError,
-    Mp4fixError,
-    OutputError,
     NotBrokenError,
+    OutputError,
     NothingRecoveredError,
     UnsupportedCodecError,
 )
+from mp4fix.i18n import _, kind_name, ngettext
 from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
-from mp4fix.reference import learn_profile, timing_problem
+from mp4fix.reference import ZERO_RUN, learn_profile, timing_problem
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
-from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, write_file
+from mp4fix.timeline import TimingModel
+from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, write_file, zero_run_patches
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
 
@@ -57,7 +58,7 @@ class RepairPlan:
     profile: Profile | None  # None for a fragmented file
     matchers: list[Matcher | None]
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
-    delays: dict[int, int | None] = field(default_factory=dict)  # track index -> composition delay
+    timing: TimingModel | None = None  # the reference's clock and rhythms
     scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
 
 
@@ -76,20 +77,22 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
     check()
     diag = diagnose(broken)
     if diag.fragmented and not diag.broken and diag.fragments:
-        raise NotBrokenError(f"{broken.name} is not broken: it is a complete fragmented MP4 and should play as "
-                             "it is.")
+        raise NotBrokenError(_("{name} is not broken: it is a complete fragmented MP4 and should play as it is.",
+                               name=broken.name))
     if diag.has_moov and not diag.broken:
-        raise NotBrokenError(f"{broken.name} is not broken: it has a complete index (moov) and should play "
-                             "as it is.")
+        raise NotBrokenError(_("{name} is not broken: it has a complete index (moov) and should play as it is.",
+                               name=broken.name))
     if not diag.broken:
-        raise InputError(_naming(broken, diag.problem))
+        if broken.name in diag.problem:
+            raise InputError(_("{problem}", problem=diag.problem))
+        raise InputError(_("{name}: {problem}", name=broken.name, problem=diag.problem))
     if diag.fragmented:  # its own fragments index it: no reference to learn, nothing to scan
         final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
         check_output(final, overwrite, broken, reference)
         return RepairPlan(broken, reference, final, overwrite, diag, None, [])
     if reference is None:
-        raise InputError(f"{broken.name} needs a reference: a healthy recording made with the same device and "
-                         "settings (--ref).")
+        raise InputError(_("{name} needs a reference: a healthy recording made with the same device and settings "
+                           "(--ref).", name=broken.name))
     check()
     profile = learn_profile(reference)
     final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
@@ -97,7 +100,7 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
 
     matchers: list[Matcher | None] = []
     skipped: dict[int, str] = {}
-    delays: dict[int, int | None] = {}
+    orders: dict[int, np.ndarray | None] = {}
     with MediaFile(reference, role="reference") as ref:
         for t in profile.tracks:
             check()
@@ -106,12 +109,14 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
             if why:
                 skipped[t.index] = why
             elif m is not None:
-                delays[t.index] = build.learn_delay(t, m.clone(), ref.data)
+                orders[t.index] = build.reference_order(t, m.clone(), ref.data)
     if all(m is None for m in matchers):
-        codec_list = ", ".join(f"{t.kind} '{t.fourcc}'" for t in profile.tracks)
+        codec_list = ", ".join(f"{kind_name(t.kind)} '{t.fourcc}'" for t in profile.tracks)
         reasons = "; ".join(dict.fromkeys(skipped.values()))
-        raise UnsupportedCodecError(f"mp4fix cannot rebuild any track of this reference ({codec_list}): {reasons}")
-    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped, delays)
+        raise UnsupportedCodecError(_("mp4fix cannot rebuild any track of this reference ({codecs}): {reasons}",
+                                      codecs=codec_list, reasons=reasons))
+    p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped,
+                   timeline.learn(profile, orders))
     check()
     if check_fit:
         _check_fit(p, cancel)
@@ -128,7 +133,7 @@ def _check_fit(p: RepairPlan, cancel: CancelToken | None = None) -> None:
             cancel.raise_if_cancelled()
         if len(found) == 1 and (found[0].start, found[0].end) == (diag.mdat_start, diag.mdat_end):
             p.scanned = found[0].result  # a short recording: the full scan is already done
-        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.delays, cancelled)
+        fit.decide(found, p.broken, p.reference, p.profile, p.matchers, mf, p.timing, cancelled)
         if cancel is not None:
             cancel.raise_if_cancelled()
 
@@ -138,16 +143,18 @@ def _assemble(mf: MediaFile, p: RepairPlan, result: ScanResult):
     diag = p.diagnosis
     found = [ts for ts in result.tracks if ts.matcher is not None and ts.sizes]
     if not found:
-        raise NothingRecoveredError(f"No complete audio or video sample was found in {p.broken.name}.")
+        raise NothingRecoveredError(_("No complete audio or video sample was found in {name}.", name=p.broken.name))
     mdat = _mdat_ref(diag)
     layout = plan_layout(mf, mdat.offset, mdat.header_size, result.end,
-                         None if diag.boxes[0].type == "ftyp" else p.profile.ftyp)
+                         None if _first_box(diag) == "ftyp" else p.profile.ftyp)
     stale = tuple(b.offset for b in diag.boxes if b.type == "moov" and b.offset + b.size <= layout.head_end)
-    layout = dataclasses.replace(layout, stale=stale)
-    built = [build.track_tables(ts, p.delays.get(ts.track.index), layout.shift) for ts in found]
+    head = [b for b in diag.boxes if b.offset + b.size <= layout.head_end]
+    layout = dataclasses.replace(layout, stale=stale, patches=zero_run_patches(head))
+    times = timeline.rebuild(result, p.timing)
+    built = [build.track_tables(ts, times[ts.track.index], layout.shift) for ts in found]
     _stretch_single_samples(built)
     moov = build.build_moov(p.profile, built).to_bytes()
-    return layout, moov, built
+    return layout, moov, built, times
 
 
 def _fresh(p: RepairPlan) -> list[Matcher | None]:
@@ -158,110 +165,151 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
 def repair(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
-           cancel: CancelToken | None = None, check_fit: bool = True) -> RepairReport:
+           cancel: CancelToken | None = None, check_fit: bool = True, full_check: bool = False) -> RepairReport:
     """Rebuild the index of ``broken`` using the healthy ``reference``; write ``<stem>_fixed<ext>``.
 
     ``check_fit=False`` skips the check that the reference fits the broken file (a user who knows better:
-    the app's "Repair anyway", the CLI's ``--trust-reference``). Never writes to ``broken``. The output appears only when complete (temporary name, then rename); on
+    the app's "Repair anyway", the CLI's ``--trust-reference``). With ``verify`` the result is decoded by
+    ffmpeg: every audio sample and video around keyframes spread over the whole file (``mp4fix.verify``), or
+    everything with ``full_check``; ``report.verify`` says which. Never writes to ``broken``. The output
+    appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
 
     A fragmented MP4 cut inside a fragment needs no reference (``reference`` may be None): its own fragments
     index it, and it is written as a regular MP4.
     """
-    report_progress = ProgressReporter(progress, cancel)
-    report_progress("diagnose", 0.0, "Reading the broken file")
+    report_progress = ProgressReporter(progress, cancel, verify)
+    report_progress("diagnose", 0.0, _("Reading the broken file"))
     # what repairs killed outright (SIGKILL, a power cut) left in the output folder and the temp folder
     folder = Path(output).parent if output is not None else (Path(out_dir) if out_dir is not None
                                                                else Path(broken).parent)
     stale = remove_stale(folder)
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
              check_fit=check_fit, cancel=cancel)
-    report_progress("reference", 1.0, "Learned the reference")
+    report_progress("reference", 1.0, _("Learned the reference"))
     report = RepairReport(input=str(p.broken), reference=str(p.reference or ""), output=None)
     if stale:
-        report.warnings.append(f"Removed {len(stale)} leftover temporary file(s) of an earlier repair that was "
-                               f"stopped before it could clean up: {', '.join(stale)}.")
+        report.warnings.append(ngettext(
+            "Removed {n} leftover temporary file of an earlier repair that was stopped before it could clean up: "
+            "{names}.", "Removed {n} leftover temporary files of an earlier repair that was stopped before it "
+            "could clean up: {names}.", len(stale), n=len(stale), names=", ".join(stale)))
     if p.diagnosis.fragmented:
-        return _repair_fragmented(p, report, verify, progress, cancel)
+        return _repair_fragmented(p, report, verify, progress, cancel, full_check)
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
         if p.scanned is not None:
             result = p.scanned
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
-                              progress=lambda f: report_progress("scan", f, "Finding audio and video samples"),
+                              progress=lambda f: report_progress("scan", f, _("Finding audio and video samples")),
                               cancelled=(lambda: cancel.cancelled) if cancel is not None else None)
+            scanner.release = mf.release_behind  # memory: the file's pages behind the scan go back to the OS
             result = scanner.run(diag.mdat_start, diag.mdat_end)
-        report_progress("scan", 1.0, "Found the samples")
+        report_progress("scan", 1.0, _("Found the samples"))
         if cancel is not None:
             cancel.raise_if_cancelled()
         if result.bytes_used == 0:
             if not mf.arr[diag.mdat_start:diag.mdat_end].any():
-                raise NothingRecoveredError(f"{p.broken.name} holds no recording: its media data is all zeros.")
+                raise NothingRecoveredError(_("{name} holds no recording: its media data is all zeros.",
+                                              name=p.broken.name))
             if result.tail == result.end - result.start:
                 raise NothingRecoveredError(
-                    f"No complete audio or video sample was found in {p.broken.name}: the recording stopped "
-                    "inside its first frame.")
+                    _("No complete audio or video sample was found in {name}: the recording stopped inside its "
+                      "first frame.", name=p.broken.name))
             raise fit.nothing_like_reference(p.broken, p.reference, p.profile, p.matchers)
         if check_fit:
             fit.check_clock(p.profile, result, p.broken, p.reference)
-        report_progress("build", 0.0, "Building the index")
-        layout, moov, built = _assemble(mf, p, result)
+        report_progress("build", 0.0, _("Building the index"))
+        layout, moov, built, times = _assemble(mf, p, result)
         report_progress("build", 1.0)
         report.mdat_bytes = diag.recoverable_bytes
         report.bytes_used = result.bytes_used
         report.bytes_skipped = result.bytes_skipped
         report.bytes_padding = result.bytes_padding
         report.truncated_tail = result.tail
-        _describe_tracks(report, p, result, built)
-
+        _describe_tracks(report, p, result, built, times)
         written: list = []
 
         def check(tmp: Path) -> None:  # the decode check runs on the complete file before it gets its name
             if verify:
-                report.verify = _verify(tmp, report_progress, cancel)
+                report.verify = _verify(tmp, report_progress, cancel, full_check)
             written.append(file_identity(tmp))  # the rename keeps it: tells our file from another's
 
-        report_progress("write", 0.0, f"Writing {p.output.name}")
+        report_progress("write", 0.0, _("Writing {name}", name=p.output.name))
         write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
-                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
+                   progress=lambda f: report_progress("write", f, _("Writing {name}", name=p.output.name)),
                    cancelled=lambda: cancel is not None and cancel.cancelled, check=check, reference=p.reference)
+    return _finished(p, report, progress, written, verify)
+
+
+def _finished(p: RepairPlan, report: RepairReport, progress, written: list, verify: bool) -> RepairReport:
+    """The output got its name: a cancel now changes nothing, and the report describes the file that is there
+    (when another program replaced it as this repair finished, this one fails instead)."""
     report.output = str(p.output)
-    # from here on the file is there: a cancel now changes nothing, and the report must say so
-    ProgressReporter(progress, None)("verify", 1.0, "Done")
+    ProgressReporter(progress, None, verify)("verify", 1.0, _("Done"))
     if file_identity(p.output) != written[0]:
-        raise OutputError(f"{p.output} was replaced by another program as this repair finished; the repair of "
-                          f"{p.broken.name} was not kept. Repair it again to another file name.")
+        raise OutputError(_("{path} was replaced by another program as this repair finished; the repair of {name} "
+                            "was not kept. Repair it again to another file name.", path=p.output, name=p.broken.name))
     return report
 
 
+def _describe_tracks(report: RepairReport, p: RepairPlan, result: ScanResult, built, times) -> None:
+    for ts in result.tracks:
+        t = ts.track
+        if ts.matcher is None:
+            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
+                                             note=p.skipped.get(t.index, _("not supported"))))
+            continue
+        tt = next((b for b in built if b.track is t), None)
+        if tt is None:
+            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
+                                             note=_("no sample of this track was found")))
+            continue
+        tm = times[t.index]
+        note = timing_note(t, tm)
+        if note:
+            report.warnings.append(_("Track {id} ({kind} '{fourcc}'): {note}.", id=t.track_id,
+                                     kind=kind_name(t.kind), fourcc=t.fourcc, note=note))
+        report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
+                                         tt.media_duration / t.timescale, int(tt.sizes.sum()),
+                                         keyframes=int(tt.keyframes.sum()), note=note, timing=tm.claim,
+                                         timing_accuracy=tm.accuracy if tm.claim == "rebuilt" else None))
+    if result.bytes_skipped:
+        report.warnings.append(ngettext("{size} bytes in {n} place belonged to no track that could be rebuilt "
+                                        "and were left out of the index.",
+                                        "{size} bytes in {n} places belonged to no track that could be rebuilt "
+                                        "and were left out of the index.", len(result.skipped),
+                                        size=result.bytes_skipped, n=len(result.skipped)))
+
+
 def _repair_fragmented(p: RepairPlan, report: RepairReport, verify: bool, progress: ProgressCallback | None,
-                       cancel: CancelToken | None) -> RepairReport:
+                       cancel: CancelToken | None, full_check: bool = False) -> RepairReport:
     """A fragmented MP4 cut inside a fragment: a regular file indexed from its own fragments (``fragments``)."""
     from mp4fix import fragments
     from mp4fix.reference import own_index, top_level
 
-    report_progress = ProgressReporter(progress, cancel)
-    report_progress("scan", 0.0, "Reading the fragments")
+    report_progress = ProgressReporter(progress, cancel, verify)
+    report_progress("scan", 0.0, _("Reading the fragments"))
     with MediaFile(p.broken) as mf:
         refs = top_level(mf.data, mf.size)
         try:
             profile = own_index(mf, refs)
             frag = fragments.read_fragments(mf.data, mf.size, refs, profile)
         except BoxError as exc:
-            raise InputError(f"The index of the fragmented file {p.broken.name} is damaged ({exc}).") from None
+            raise InputError(_("The index of the fragmented file {name} is damaged ({detail}).", name=p.broken.name,
+                               detail=exc)) from None
         built = fragments.tables(frag, profile)
         for tt in built:
             track = dataclasses.replace(tt.track, sizes=tt.sizes, durations=tt.durations, ctts=tt.ctts,
                                         edit_list=[])
             why = timing_problem(track, profile.movie_timescale, every_sample=True)
             if why:
-                raise InputError(f"The fragments of {p.broken.name} are damaged: {why}, so a file indexed from "
-                                 "them would have wrong timing.")
+                raise InputError(_("The fragments of {name} are damaged: {why}, so a file indexed from them would "
+                                   "have wrong timing.", name=p.broken.name, why=why))
         if not built:
-            raise NothingRecoveredError(f"No complete sample was found in the fragmented file {p.broken.name}: "
-                                        "the cut fell inside its first fragment's index.")
-        report_progress("build", 0.0, "Building the index")
+            raise NothingRecoveredError(_("No complete sample was found in the fragmented file {name}: the cut fell "
+                                          "inside its first fragment's index.", name=p.broken.name))
+        report_progress("build", 0.0, _("Building the index"))
         data_end = max(int(tt.offsets[-1] + tt.sizes[-1]) for tt in built)
         last = max((r for r in refs if r.type == "mdat" and r.payload_start <= data_end), key=lambda r: r.offset)
         layout = plan_layout(mf, last.offset, last.header_size, max(data_end, last.payload_start), None)
@@ -281,57 +329,44 @@ def _repair_fragmented(p: RepairPlan, report: RepairReport, verify: bool, progre
         for t in profile.tracks:
             if not frag.runs[t.track_id].sizes:
                 report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
-                                                 note="no complete sample of this track was found"))
-        partial = (f" and {frag.kept_partial} whole sample(s) of the fragment the cut broke"
-                   if frag.kept_partial else "")
-        report.warnings.append(f"{p.broken.name} is a fragmented MP4 whose own fragments index it: its "
-                               f"{frag.complete} complete fragment(s){partial} were kept and written as a "
-                               "regular MP4.")
+                                                 note=_("no complete sample of this track was found")))
+        report.warnings.append(_("{name} is a fragmented MP4 whose own fragments index it: its {n} complete "
+                                 "fragment(s) and {k} whole sample(s) of the fragment the cut broke were kept and "
+                                 "written as a regular MP4.", name=p.broken.name, n=frag.complete,
+                                 k=frag.kept_partial))
         if p.reference is not None:
-            report.warnings.append(f"The reference {p.reference.name} was not needed: a fragmented file "
-                                   "indexes itself.")
+            report.warnings.append(_("The reference {name} was not needed: a fragmented file indexes itself.",
+                                     name=p.reference.name))
         written: list = []
 
         def check(tmp: Path) -> None:
             if verify:
-                report.verify = _verify(tmp, report_progress, cancel)
+                report.verify = _verify(tmp, report_progress, cancel, full_check)
             written.append(file_identity(tmp))
 
-        report_progress("write", 0.0, f"Writing {p.output.name}")
+        report_progress("write", 0.0, _("Writing {name}", name=p.output.name))
         write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
-                   progress=lambda f: report_progress("write", f, f"Writing {p.output.name}"),
+                   progress=lambda f: report_progress("write", f, _("Writing {name}", name=p.output.name)),
                    cancelled=lambda: cancel is not None and cancel.cancelled, check=check, reference=p.reference)
-    report.output = str(p.output)
-    ProgressReporter(progress, None)("verify", 1.0, "Done")
-    if file_identity(p.output) != written[0]:
-        raise OutputError(f"{p.output} was replaced by another program as this repair finished; the repair of "
-                          f"{p.broken.name} was not kept. Repair it again to another file name.")
-    return report
+    return _finished(p, report, progress, written, verify)
 
 
-def _describe_tracks(report: RepairReport, p: RepairPlan, result: ScanResult, built: list[build.TrackTables]) -> None:
-    for ts in result.tracks:
-        t = ts.track
-        if ts.matcher is None:
-            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
-                                             note=p.skipped.get(t.index, "not supported")))
-            continue
-        tt = next((b for b in built if b.track is t), None)
-        if tt is None:
-            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
-                                             note="no sample of this track was found"))
-            continue
-        note = ""
-        if t.kind not in ("video", "audio") and len(np.unique(t.durations)) > 1:
-            note = ("sample times are approximate: this track's timing is not in its data, so each sample "
-                    "got the reference's most common duration")
-            report.warnings.append(f"Track {t.track_id} ({t.kind} '{t.fourcc}'): {note}.")
-        report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
-                                         tt.media_duration / t.timescale, int(tt.sizes.sum()),
-                                         keyframes=int(tt.keyframes.sum()), note=note))
-    if result.bytes_skipped:
-        report.warnings.append(f"{result.bytes_skipped} bytes in {len(result.skipped)} place(s) belonged to "
-                               "no track that could be rebuilt and were left out of the index.")
+def timing_note(track, times: timeline.TrackTimes) -> str:
+    """What a person should know about a track's times: nothing when they are exact."""
+    extra = "".join("; " + n for n in times.notes)
+    if times.claim == "rebuilt":
+        ms = max(10, int(round(times.accuracy * 1000 / 10.0)) * 10)
+        if track.kind == "video":
+            return _("times rebuilt from the audio clock (variable frame rate), to within about {ms} ms",
+                     ms=ms) + extra
+        return _("times rebuilt from the audio clock (variable timing), to within about {ms} ms", ms=ms) + extra
+    if times.claim == "approximate":
+        if track.kind in ("text", "subtitle"):
+            return _("sample times are approximate: a subtitle's display time is not in its data, so each sample "
+                     "got the reference's most common duration")
+        why = "; ".join(times.notes) or _("this track's timing is not in its data")
+        return _("sample times are approximate: {why}", why=why)
+    return "; ".join(times.notes)
 
 
 def _stretch_single_samples(built: list[build.TrackTables]) -> None:
@@ -344,23 +379,19 @@ def _stretch_single_samples(built: list[build.TrackTables]) -> None:
             tt.durations[0] = max(1, round(span * tt.track.timescale))
 
 
+def _first_box(diag: Diagnosis) -> str:
+    return next((b.type for b in diag.boxes if b.type != ZERO_RUN), "")
+
+
 def _mdat_ref(diag: Diagnosis):
     return next(b for b in diag.boxes if b.type == "mdat")
 
 
-def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None) -> VerifyResult:
-    from mp4fix import fftools
+def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken | None,
+            full: bool = False) -> VerifyResult:
+    from mp4fix import verify
 
-    report_progress("verify", 0.0, "Checking the result with ffmpeg")
-    try:
-        return fftools.decode_check(path, progress=lambda f: report_progress("verify", f, "Checking with ffmpeg"),
-                                    cancel=cancel)
-    except CancelledError:
-        raise  # the output is not written yet (the check runs before the rename): nothing is left behind
-    except Mp4fixError as exc:
-        return VerifyResult(ok=False, decode_errors=0, duration=None, log=f"not verified: {exc}")
-
-
-def _naming(path: Path, sentence: str) -> str:
-    """``sentence`` about ``path``, naming the file once."""
-    return sentence if path.name in sentence else f"{path.name}: {sentence}"
+    report_progress("verify", 0.0, _("Checking the result with ffmpeg"))
+    # the check runs on the temporary file before it gets its name: a cancel leaves nothing behind
+    return verify.verify(path, full=full, cancel=cancel,
+                         progress=lambda f: report_progress("verify", f, _("Checking with ffmpeg")))

@@ -16,6 +16,8 @@ class TrackResult:
     keyframes: int = 0
     status: str = "ok"  # 'ok' or 'skipped'
     note: str = ""
+    timing: str = "exact"  # 'exact', 'rebuilt' (from the audio clock) or 'approximate'
+    timing_accuracy: float | None = None  # seconds, when rebuilt
 
 
 @dataclass
@@ -24,6 +26,10 @@ class VerifyResult:
     decode_errors: int
     duration: float | None  # seconds, as ffmpeg reads the output
     log: str = ""
+    mode: str = "full"  # 'full': every sample decoded; 'sampled': every audio sample and video stretches
+    coverage: str = ""  # what was decoded, in words ("every audio sample; video from 6 keyframes of 160 ...")
+    frames_checked: int = 0  # video frames (samples of the main video track) the check decoded
+    frames_total: int = 0  # ... of these
 
 
 @dataclass

@@ -94,6 +94,8 @@ class Scanner:
         self.strong = [i for i in self.active if matchers[i].self_delimiting]
         self.weak = [i for i in self.active if not matchers[i].self_delimiting]
         self.progress = progress
+        #: called with the scan position about every MiB: hands mapped pages behind it back (MediaFile.release_behind)
+        self.release: Callable[[int], None] | None = None
         self._cache: dict[tuple[int, int], list[SampleMatch]] = {}
         self._start = self._end = 0
         self._max_run, self._successor, self._typical_run = _learn_pattern(profile)
@@ -170,9 +172,21 @@ class Scanner:
         merged = merged[(merged - pos) % stride == 0]
         for c in merged.tolist():
             for _ti, m in self._strong_fits(c):
-                if self._follows(c + m.size, 1):
+                if self._follows(c + m.size, 1) or self._reference_run_then_strong(c + m.size):
                     return c
         return None
+
+    def _reference_run_then_strong(self, pos: int) -> bool:
+        """A run of fixed-size samples of one of the reference's chunk sizes starts at ``pos`` and a strong sample
+        (or the end) follows it: how a sample is confirmed in a layout that alternates one strong sample with one
+        run (one video frame, one PCM chunk, ...). Asks the matchers themselves, never ``_options`` (which asks
+        ``_next_strong``): no recursion."""
+        for tj in self.weak:
+            for w in self.matchers[tj].match_options(self.data, pos, self._end):
+                q = pos + w.size
+                if q == self._end or self._is_padding_box(q) or self._strong_fits(q):
+                    return True
+        return False
 
     # -- open-ended samples (start-code codecs: MPEG-4 Part 2) ----------------------------------------------
     #
@@ -405,6 +419,8 @@ class Scanner:
             if self.cancelled is not None and not steps & 31 and self.cancelled():
                 break  # polled every few samples too: a megabyte of slow-to-parse samples takes seconds
             if pos >= next_report:
+                if self.release is not None:
+                    self.release(pos)
                 if self.progress is not None:
                     self.progress((pos - start) / max(end - start, 1))
                 if self.cancelled is not None and self.cancelled():
@@ -474,7 +490,12 @@ class Scanner:
         order = self._predicted_order(last, run)
         confirmed = [c for c in strong if self._follows(pos + c[1].size)]
         if not strong:  # a sample the bitstream delimits outweighs a run guessed from sizes
-            confirmed = [c for c in self._weak_fits(pos) if self._follows(pos + c[1].size)]
+            weak = self._weak_fits(pos)
+            # a run that ends where a recognised sample (or the end) begins outweighs one only a chain of
+            # further guessed runs confirms: with several chunk sizes in the reference, the chain that reaches
+            # furthest would otherwise swallow the samples between (PCM taking video frames as audio)
+            confirmed = [c for c in weak if self._follows(pos + c[1].size, 1)] or \
+                [c for c in weak if self._follows(pos + c[1].size)]
         pool = confirmed or strong
         if not pool:
             return None

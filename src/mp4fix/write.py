@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Callable
 
 from mp4fix.errors import CancelledError, OutputError
+from mp4fix.i18n import _
 from mp4fix.source import MediaFile
 
 COPY_BLOCK = 64 << 20
+FALLBACK_BLOCK = 8 << 20  # bytes read and written at a time where the kernel cannot copy
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Layout:
     payload_end: int
     shift: int  # output offset - input offset for every media byte
     stale: tuple[int, ...] = ()  # input offsets of old index boxes in the head: written as 'free' boxes
+    patches: tuple[tuple[int, bytes], ...] = ()  # (input offset, bytes) written over the copied head
 
 
 def plan_layout(src: MediaFile, mdat_offset: int, mdat_header_size: int, payload_end: int,
@@ -57,6 +60,34 @@ def window_layout(start: int, end: int, ftyp: bytes | None) -> Layout:
     prefix = ftyp or b""
     header = (end - start + 8).to_bytes(4, "big") + b"mdat" if end - start + 8 <= 0xFFFFFFFF else _large(end - start)
     return Layout(0, prefix, header, start, end, len(prefix) + len(header) - start)
+
+
+def zero_run_patches(boxes) -> tuple[tuple[int, bytes], ...]:
+    """Headers that turn runs of zero bytes between top-level boxes into boxes (``reference.ZERO_RUN``).
+
+    A recorder that reserves room for the index in front of the media data leaves zeros there; read as a box
+    header, a size of 0 means "to the end of the file" and would hide everything after it. A run of 8 bytes or
+    more becomes a 'free' box; a shorter one is added to the box before it. ``boxes`` are the input's
+    top-level boxes in order (anything with ``type``, ``offset``, ``size``, ``header_size``).
+    """
+    from mp4fix.reference import ZERO_RUN
+
+    out: list[tuple[int, bytes]] = []
+    for i, b in enumerate(boxes):
+        if b.type != ZERO_RUN:
+            continue
+        if 8 <= b.size <= 0xFFFFFFFF:
+            out.append((b.offset, b.size.to_bytes(4, "big") + b"free"))
+        elif b.size > 0xFFFFFFFF:
+            out.append((b.offset, (1).to_bytes(4, "big") + b"free" + b.size.to_bytes(8, "big")))
+        elif i > 0 and boxes[i - 1].type != ZERO_RUN:
+            prev = boxes[i - 1]
+            grown = prev.size + b.size
+            if prev.header_size == 16:
+                out.append((prev.offset + 8, grown.to_bytes(8, "big")))
+            elif grown <= 0xFFFFFFFF:
+                out.append((prev.offset, grown.to_bytes(4, "big")))
+    return tuple(out)
 
 
 def _large(payload: int) -> bytes:
@@ -91,18 +122,20 @@ def check_output(final: Path, overwrite: bool, source: Path, reference: Path | N
     name for the same file (a link), whatever ``overwrite`` says.
     """
     if _same_file(final, source):
-        raise OutputError(f"The output would replace the broken file itself ({source.name}); choose another name.")
+        raise OutputError(_("The output would replace the broken file itself ({name}); choose another name.",
+                            name=source.name))
     if reference is not None and _same_file(final, reference):
-        raise OutputError(f"The output would replace the reference file itself ({reference.name}); choose another name.")
+        raise OutputError(_("The output would replace the reference file itself ({name}); choose another name.",
+                            name=reference.name))
     if final.exists() and not overwrite:
-        raise OutputError(f"{final} already exists; use --force to replace it.")
+        raise OutputError(_("{path} already exists; use --force to replace it.", path=final))
     if final.exists() and final.is_dir():
-        raise OutputError(f"{final} is a folder; choose a file name for the output.")
+        raise OutputError(_("{path} is a folder; choose a file name for the output.", path=final))
     folder = final.parent
     if not folder.is_dir():
-        raise OutputError(f"The output folder {folder} does not exist.")
+        raise OutputError(_("The output folder {folder} does not exist.", folder=folder))
     if not os.access(folder, os.W_OK):
-        raise OutputError(f"The output folder {folder} is not writable.")
+        raise OutputError(_("The output folder {folder} is not writable.", folder=folder))
 
 
 def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, overwrite: bool,
@@ -126,12 +159,15 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
                     for offset in layout.stale:  # an old, incomplete index must not shadow the new one
                         out.seek(len(layout.prefix) + offset + 4)
                         out.write(b"free")
+                    for offset, raw in layout.patches:
+                        out.seek(len(layout.prefix) + offset)
+                        out.write(raw)
                     out.seek(0, os.SEEK_END)
                     out.write(layout.header)
                 pos = start
                 while pos < stop:
                     if cancelled is not None and cancelled():
-                        raise CancelledError("The repair was cancelled; nothing was written.")
+                        raise CancelledError(_("The repair was cancelled; nothing was written."))
                     n = _copy(src, out, pos, min(COPY_BLOCK, stop - pos))
                     pos += n
                     done += n
@@ -145,13 +181,14 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
         if check is not None:
             check(tmp)
         if final.exists() and not overwrite:  # appeared while we worked
-            raise OutputError(f"{final} already exists; use --force to replace it.")
+            raise OutputError(_("{path} already exists; use --force to replace it.", path=final))
         os.replace(tmp, final)
     except OSError as exc:
         _remove(tmp)
         if exc.errno == 28:
-            raise OutputError(f"The disk is full: {final} could not be written.") from None
-        raise OutputError(f"{final} could not be written ({exc.strerror or exc}).") from None
+            raise OutputError(_("The disk is full: {path} could not be written.", path=final)) from None
+        raise OutputError(_("{path} could not be written ({reason}).", path=final,
+                            reason=exc.strerror or exc)) from None
     except BaseException:
         _remove(tmp)
         raise
@@ -245,8 +282,19 @@ def _copy(src: MediaFile, out, pos: int, count: int) -> int:
                 return n
         except OSError:
             pass  # other filesystems / kernels: fall back to a plain copy
-    out.write(src.data[pos:pos + count])
-    return count
+    # read through the file, not the map: pages read through the map would count in this process's memory;
+    # in blocks small enough not to matter either
+    count = min(count, FALLBACK_BLOCK)
+    if hasattr(os, "pread"):
+        chunk = os.pread(src.fileno(), count, pos)
+    else:  # Windows
+        fh = src.reader()
+        fh.seek(pos)
+        chunk = fh.read(count)
+    if not chunk:
+        raise OSError(5, "the input file ended early")
+    out.write(chunk)
+    return len(chunk)
 
 
 def _remove(path: Path) -> None:

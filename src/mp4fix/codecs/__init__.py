@@ -7,7 +7,7 @@ import importlib
 from mp4fix.codecs.base import Matcher, SampleMatch, matcher_class, register, supported_fourccs
 
 # Each module registers its matchers on import. A module that is missing is simply not supported yet.
-_MODULES = ("avc", "aac", "hevc", "pcm", "mjpeg", "prores", "mpeg4v", "av1", "ac3", "mp3", "amr", "opus", "alac")
+_MODULES = ("avc", "aac", "hevc", "pcm", "mjpeg", "prores", "mpeg4v", "av1", "ac3", "mp3", "amr", "opus", "alac", "h263")
 for _name in _MODULES:
     try:
         importlib.import_module(f"mp4fix.codecs.{_name}")
@@ -16,6 +16,7 @@ for _name in _MODULES:
             raise
 
 from mp4fix.errors import Mp4fixError  # noqa: E402
+from mp4fix.i18n import _, kind_name  # noqa: E402
 from mp4fix.profile import TrackProfile  # noqa: E402
 
 REFERENCE_CHECK_SAMPLES = 600  # reference samples a matcher measures (and learns from) before scanning
@@ -37,7 +38,7 @@ def make_matcher(track: TrackProfile, data) -> tuple[Matcher | None, str]:
         except Mp4fixError as exc:
             return None, exc.message
     if cls is None:
-        return None, f"the {track.kind} codec '{track.fourcc}' is not supported"
+        return None, _("the {kind} codec '{fourcc}' is not supported", kind=kind_name(track.kind), fourcc=track.fourcc)
     try:
         m = cls(track)
     except Mp4fixError as exc:
@@ -46,8 +47,8 @@ def make_matcher(track: TrackProfile, data) -> tuple[Matcher | None, str]:
     if n and m.self_delimiting:
         good = m.check_reference(data, track.offsets[:n], track.sizes[:n])
         if good < 0.9 * n:
-            return None, (f"the reference's own {track.kind} samples ('{track.fourcc}') could not be measured "
-                          f"({good} of {n})")
+            return None, _("the reference's own {kind} samples ('{fourcc}') could not be measured ({good} of {n})",
+                           kind=kind_name(track.kind), fourcc=track.fourcc, good=good, n=n)
     return m, ""
 
 

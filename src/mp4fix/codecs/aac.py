@@ -24,6 +24,8 @@ import numpy as np
 from mp4fix.bitreader import BitReader, word_list
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import BitstreamError, MismatchError, UnsupportedCodecError
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 # --- syntactic element ids (14496-3 Table 4.85) --------------------------------------------------------------
@@ -281,13 +283,13 @@ class AacConfig:
 def _descriptor(buf: bytes, pos: int, limit: int) -> tuple[int, int, int]:
     """(tag, body start, body end) of the MPEG-4 descriptor at ``pos`` (size in 1-4 bytes, 0x80 continued)."""
     if pos + 2 > limit:
-        raise MismatchError("The reference's AAC decoder configuration (esds) is truncated.")
+        raise MismatchError(i18n._("The reference's AAC decoder configuration (esds) is truncated."))
     tag = buf[pos]
     pos += 1
     size = 0
     for _ in range(4):
         if pos >= limit:
-            raise MismatchError("The reference's AAC decoder configuration (esds) is truncated.")
+            raise MismatchError(i18n._("The reference's AAC decoder configuration (esds) is truncated."))
         b = buf[pos]
         pos += 1
         size = (size << 7) | (b & 0x7F)
@@ -313,12 +315,12 @@ def parse_esds(payload: bytes) -> tuple[int, bytes]:
     """
     buf = bytes(payload)
     if len(buf) < 6:
-        raise MismatchError("The reference's AAC decoder configuration (esds) is too short to read.")
+        raise MismatchError(_("The reference's AAC decoder configuration (esds) is too short to read."))
     tag, body, end = _descriptor(buf, 4, len(buf))
     if tag != 0x03:
-        raise MismatchError("The reference's esds box does not start with an ES descriptor.")
+        raise MismatchError(_("The reference's esds box does not start with an ES descriptor."))
     if body + 3 > end:
-        raise MismatchError("The reference's AAC decoder configuration (esds) is truncated.")
+        raise MismatchError(_("The reference's AAC decoder configuration (esds) is truncated."))
     flags = buf[body + 2]
     pos = body + 3
     if flags & 0x80:  # streamDependenceFlag
@@ -329,10 +331,10 @@ def parse_esds(payload: bytes) -> tuple[int, bytes]:
         pos += 2
     found = _sub_descriptor(buf, pos, end, 0x04)
     if found is None:
-        raise MismatchError("The reference's esds box has no decoder configuration descriptor.")
+        raise MismatchError(_("The reference's esds box has no decoder configuration descriptor."))
     body, stop = found
     if body + 13 > stop:
-        raise MismatchError("The reference's AAC decoder configuration (esds) is truncated.")
+        raise MismatchError(_("The reference's AAC decoder configuration (esds) is truncated."))
     oti = buf[body]
     dsi = _sub_descriptor(buf, body + 13, stop, 0x05)
     return oti, (buf[dsi[0]:dsi[1]] if dsi else b"")
@@ -376,7 +378,8 @@ def _sampling_rate(r: BitReader) -> tuple[int, int]:
     if index == 0xF:
         return index, r.read(24)
     if index > 12:
-        raise MismatchError(f"The reference's AAC configuration uses a reserved sampling frequency index ({index}).")
+        raise MismatchError(_("The reference's AAC configuration uses a reserved sampling frequency index ({index}).",
+                              index=index))
     return index, SAMPLING_FREQUENCIES[index]
 
 
@@ -438,14 +441,15 @@ def parse_audio_specific_config(asc: bytes, oti: int = OTI_MPEG4_AUDIO) -> AacCo
             if core == 22:
                 r.skip(4)  # extensionChannelConfiguration (BSAC only)
         if core not in (AOT_MAIN, AOT_LC, AOT_LTP):
-            name = AOT_NAMES.get(core, f"MPEG-4 audio object type {core}")
+            name = AOT_NAMES.get(core) or i18n._("MPEG-4 audio object type {aot}", aot=core)
             if core == AOT_SSR:
-                raise UnsupportedCodecError("The reference's audio is AAC SSR, which mp4fix cannot rebuild.")
-            raise UnsupportedCodecError(f"The reference's audio is {name}, which mp4fix cannot rebuild as AAC.")
+                raise UnsupportedCodecError(i18n._("The reference's audio is AAC SSR, which mp4fix cannot rebuild."))
+            raise UnsupportedCodecError(i18n._("The reference's audio is {name}, which mp4fix cannot rebuild as AAC.",
+                                               name=name))
         # GASpecificConfig
         if r.read(1):
             raise UnsupportedCodecError(
-                "The reference's AAC audio uses 960-sample frames, which mp4fix does not support.")
+                i18n._("The reference's AAC audio uses 960-sample frames, which mp4fix does not support."))
         depends = bool(r.read(1))
         if depends:
             r.skip(14)  # coreCoderDelay
@@ -456,7 +460,7 @@ def parse_audio_specific_config(asc: bytes, oti: int = OTI_MPEG4_AUDIO) -> AacCo
         if ext_flag:
             r.skip(1)  # extensionFlag3 (the resilience flags only exist for ER object types)
     except BitstreamError:
-        raise MismatchError("The reference's AAC configuration (AudioSpecificConfig) is truncated.") from None
+        raise MismatchError(i18n._("The reference's AAC configuration (AudioSpecificConfig) is truncated.")) from None
     # backward-compatible SBR/PS signalling (a sync extension after the GASpecificConfig); it changes nothing
     # in the raw_data_blocks, so a truncated extension is ignored
     if not sbr and r.bits_left >= 16:
@@ -472,13 +476,14 @@ def parse_audio_specific_config(asc: bytes, oti: int = OTI_MPEG4_AUDIO) -> AacCo
     if chan_config == 0:
         assert pce is not None
         if not pce.elements:
-            raise MismatchError("The reference's AAC program configuration lists no audio channels.")
+            raise MismatchError(i18n._("The reference's AAC program configuration lists no audio channels."))
         elements: tuple[int, ...] = ()
         channels = pce.channels + len(pce.cc_elements)
     else:
         if chan_config not in CHANNEL_CONFIG_ELEMENTS:
             raise UnsupportedCodecError(
-                f"The reference's AAC audio uses channel configuration {chan_config}, which mp4fix does not support.")
+                i18n._("The reference's AAC audio uses channel configuration {config}, which mp4fix does not "
+                       "support.", config=chan_config))
         elements = CHANNEL_CONFIG_ELEMENTS[chan_config]
         channels = sum(2 if e == ID_CPE else 1 for e in elements)
     table = sf_index if sf_index <= 12 else table_index_for_rate(rate)
@@ -492,7 +497,7 @@ def parse_audio_specific_config(asc: bytes, oti: int = OTI_MPEG4_AUDIO) -> AacCo
 def _mp4a_oti_and_asc(track: TrackProfile) -> tuple[int, bytes]:
     esds = find_esds(track.config)
     if esds is None:
-        raise MismatchError("The reference's 'mp4a' audio track has no esds box, so its codec is unknown.")
+        raise MismatchError(_("The reference's 'mp4a' audio track has no esds box, so its codec is unknown."))
     return parse_esds(esds)
 
 
@@ -522,30 +527,30 @@ def mp4a_codec_name(track: TrackProfile) -> str:
     try:
         oti, asc = _mp4a_oti_and_asc(track)
     except MismatchError:
-        return "unknown audio"
+        return _("unknown audio")
     if oti in OTI_MPEG_AUDIO:
         return OTI_MPEG_AUDIO[oti]
     if oti in OTI_MPEG2_AAC:
         return f"MPEG-2 {AOT_NAMES[OTI_MPEG2_AAC[oti]]}"
     if oti == OTI_MPEG4_AUDIO:
         if not asc:
-            return "MPEG-4 audio without a decoder configuration"
+            return _("MPEG-4 audio without a decoder configuration")
         try:
             aot = _audio_object_type(BitReader(asc))
         except BitstreamError:
             return "MPEG-4 audio"
-        return AOT_NAMES.get(aot, f"MPEG-4 audio object type {aot}")
-    return OTI_NAMES.get(oti, f"audio with object type indication 0x{oti:02X}")
+        return AOT_NAMES.get(aot) or _("MPEG-4 audio object type {aot}", aot=aot)
+    return OTI_NAMES.get(oti) or _("audio with object type indication 0x{oti:02X}", oti=oti)
 
 
 def aac_config(track: TrackProfile) -> AacConfig:
     """The AAC configuration of an 'mp4a' track (esds direct or inside a QuickTime 'wave' box)."""
     oti, asc = _mp4a_oti_and_asc(track)
     if oti in OTI_MPEG_AUDIO or (oti != OTI_MPEG4_AUDIO and oti not in OTI_MPEG2_AAC):
-        raise UnsupportedCodecError(f"The reference's audio is {mp4a_codec_name(track)}, not AAC.")
+        raise UnsupportedCodecError(_("The reference's audio is {codec}, not AAC.", codec=mp4a_codec_name(track)))
     if not asc:
         if oti not in OTI_MPEG2_AAC:
-            raise MismatchError("The reference's AAC track has no AudioSpecificConfig in its esds box.")
+            raise MismatchError(_("The reference's AAC track has no AudioSpecificConfig in its esds box."))
         asc = _synthesize_asc(OTI_MPEG2_AAC[oti], track.sample_rate, track.channels)
     return parse_audio_specific_config(asc, oti)
 
@@ -559,7 +564,7 @@ def _synthesize_asc(aot: int, rate: int, channels: int) -> bytes:
         bits, nbits = (aot << 4 | 0xF) << 24 | rate, 33
     chan = channels if channels in (1, 2, 3, 4, 5, 6) else (7 if channels == 8 else 0)
     if chan == 0:
-        raise MismatchError("The reference's MPEG-2 AAC track has no decoder configuration and an unusual layout.")
+        raise MismatchError(_("The reference's MPEG-2 AAC track has no decoder configuration and an unusual layout."))
     bits = (bits << 4 | chan) << 3  # + GASpecificConfig: three zero flags
     nbits += 7
     pad = (-nbits) % 8
@@ -1235,7 +1240,8 @@ class AacMatcher(Matcher):
         kind = mp4a_kind(track)
         if kind != "aac":
             raise UnsupportedCodecError(
-                f"The reference's 'mp4a' audio is {mp4a_codec_name(track)}, which mp4fix cannot rebuild yet.")
+                _("The reference's 'mp4a' audio is {codec}, which mp4fix cannot rebuild yet.",
+                  codec=mp4a_codec_name(track)))
         self.config = aac_config(track)
         sizes = np.asarray(track.sizes) if track.sizes is not None else np.zeros(0)
         typical = int(np.percentile(sizes, 99)) if len(sizes) else 0

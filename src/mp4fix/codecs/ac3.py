@@ -31,6 +31,8 @@ import numpy as np
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import BitstreamError, MismatchError
+from mp4fix import i18n  # i18n._ where a function uses _ as a name
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 SYNCWORD = 0x0B77
@@ -150,7 +152,7 @@ def frame_samples(kind: FrameKind) -> int:
 def parse_dac3(payload: bytes) -> dict:
     """AC3SpecificBox: fscod, bsid, bsmod, acmod, lfeon, bit_rate_code."""
     if len(payload) < 3:
-        raise MismatchError("The reference's AC-3 configuration (dac3) is truncated.")
+        raise MismatchError(_("The reference's AC-3 configuration (dac3) is truncated."))
     r = BitReader(payload)
     return dict(fscod=r.read(2), bsid=r.read(5), bsmod=r.read(3), acmod=r.read(3), lfeon=r.read(1),
                 bit_rate_code=r.read(5))
@@ -173,7 +175,7 @@ def parse_dec3(payload: bytes) -> dict:
             subs.append(dict(fscod=fscod, bsid=bsid, asvc=asvc, bsmod=bsmod, acmod=acmod, lfeon=lfeon,
                              num_dep_sub=deps, chan_loc=chan_loc))
     except BitstreamError:
-        raise MismatchError("The reference's E-AC-3 configuration (dec3) is truncated.") from None
+        raise MismatchError(i18n._("The reference's E-AC-3 configuration (dec3) is truncated.")) from None
     return dict(data_rate=data_rate, substreams=subs)
 
 
@@ -306,13 +308,13 @@ class Ac3Matcher(_SyncframeMatcher):
         super().__init__(track)
         box = _config_box(track, "dac3")
         if box is None:
-            raise MismatchError("The reference's AC-3 audio track has no dac3 box, so its format is unknown.")
+            raise MismatchError(_("The reference's AC-3 audio track has no dac3 box, so its format is unknown."))
         cfg = parse_dac3(box)
         if cfg["fscod"] > 2:
-            raise MismatchError("The reference's AC-3 configuration (dac3) has a reserved sampling rate code.")
+            raise MismatchError(_("The reference's AC-3 configuration (dac3) has a reserved sampling rate code."))
         if cfg["bsid"] > MAX_AC3_BSID:
-            raise MismatchError(f"The reference's AC-3 configuration (dac3) has bsid {cfg['bsid']}, "
-                                "which is not AC-3.")
+            raise MismatchError(_("The reference's AC-3 configuration (dac3) has bsid {bsid}, which is not AC-3.",
+                                  bsid=cfg['bsid']))
         self.config = cfg
         self.independent = {0: (cfg["bsid"], cfg["fscod"], cfg["acmod"], cfg["lfeon"])}
         self.sample_rate = AC3_SAMPLE_RATES[cfg["fscod"]]
@@ -328,13 +330,13 @@ class Eac3Matcher(_SyncframeMatcher):
         super().__init__(track)
         box = _config_box(track, "dec3")
         if box is None:
-            raise MismatchError("The reference's E-AC-3 audio track has no dec3 box, so its format is unknown.")
+            raise MismatchError(_("The reference's E-AC-3 audio track has no dec3 box, so its format is unknown."))
         cfg = parse_dec3(box)
         self.config = cfg
         self.independent = {}
         for i, s in enumerate(cfg["substreams"]):
             if s["bsid"] > EAC3_BSID:
-                raise MismatchError(f"The reference's E-AC-3 configuration (dec3) has bsid {s['bsid']}.")
+                raise MismatchError(_("The reference's E-AC-3 configuration (dec3) has bsid {bsid}.", bsid=s['bsid']))
             # fscod 3 in dec3 means a reduced rate; the header's fscod2 is only known from the frames
             self.independent[i] = (s["bsid"], s["fscod"], s["acmod"], s["lfeon"])
 

@@ -28,6 +28,7 @@ import numpy as np
 from mp4fix.bitreader import word_list
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import MismatchError, UnsupportedCodecError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 ID_SCE, ID_CPE, ID_CCE, ID_LFE, ID_DSE, ID_PCE, ID_FIL, ID_END = range(8)
@@ -52,7 +53,7 @@ class AlacConfig:
     def __init__(self, cookie: bytes):
         c = bytes(cookie)
         if len(c) < 24:
-            raise MismatchError("The reference's ALAC configuration (magic cookie) is truncated.")
+            raise MismatchError(_("The reference's ALAC configuration (magic cookie) is truncated."))
         self.frame_length = int.from_bytes(c[0:4], "big")
         self.compatible_version = c[4]
         self.bit_depth, self.pb, self.mb, self.kb, self.channels = c[5], c[6], c[7], c[8], c[9]
@@ -76,17 +77,18 @@ def find_cookie(track: TrackProfile) -> bytes | None:
 def parse_cookie(track: TrackProfile) -> AlacConfig:
     cookie = find_cookie(track)
     if cookie is None:
-        raise MismatchError("The reference's ALAC track has no configuration (magic cookie), so its format "
-                            "is unknown.")
+        raise MismatchError(_("The reference's ALAC track has no configuration (magic cookie), so its format is "
+                              "unknown."))
     cfg = AlacConfig(cookie)
     if cfg.compatible_version != 0:
         raise UnsupportedCodecError(
-            f"The reference's ALAC audio uses format version {cfg.compatible_version}, which mp4fix cannot parse.")
+            _("The reference's ALAC audio uses format version {version}, which mp4fix cannot parse.",
+              version=cfg.compatible_version))
     if cfg.bit_depth not in (16, 20, 24, 32) or not 1 <= cfg.channels <= 8 or not 1 <= cfg.frame_length <= 1 << 16:
-        raise MismatchError("The reference's ALAC configuration (magic cookie) has values out of range.")
+        raise MismatchError(_("The reference's ALAC configuration (magic cookie) has values out of range."))
     if cfg.kb > 22:  # k + a prefix of up to 8 ones and its zero must fit the 32 bits read at once
         raise UnsupportedCodecError(
-            f"The reference's ALAC configuration has an unusual Rice limit (kb {cfg.kb}) mp4fix cannot parse.")
+            _("The reference's ALAC configuration has an unusual Rice limit (kb {kb}) mp4fix cannot parse.", kb=cfg.kb))
     return cfg
 
 
@@ -159,7 +161,10 @@ class AlacFrameParser:
         self.mono_unmixed = False
         self._seen: list | None = None  # while learning: what the parsed elements said
         escape_bits = 3 + cfg.channels * (23 + 32 + cfg.frame_length * cfg.bit_depth) + 3
-        self.max_bytes = max(cfg.max_frame_bytes, (escape_bits + 7) // 8 + 16)
+        # an escaped (uncompressed) frame is the largest there can be: the cookie's maxFrameBytes, a 32-bit
+        # field of the reference, is believed only up to that
+        escaped = (escape_bits + 7) // 8 + 16
+        self.max_bytes = max(min(cfg.max_frame_bytes, 2 * escaped), escaped)
 
     def frame_length(self, data, pos: int, end: int) -> int | None:
         if pos < 0 or pos + 3 > end:

@@ -38,6 +38,7 @@ import numpy as np
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import BitstreamError, MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 OBU_SEQUENCE_HEADER = 1
@@ -61,6 +62,14 @@ MAX_TILE_ROWS = MAX_TILE_COLS = 64
 #: OBU types a temporal unit may begin with
 START_TYPES = (OBU_SEQUENCE_HEADER, OBU_TEMPORAL_DELIMITER, OBU_FRAME_HEADER, OBU_METADATA, OBU_FRAME)
 _HEADER_BYTES = 512  # bytes of a frame header OBU read to parse up to tile_info
+#: the longest sequence header and frame header OBU payloads believed, checked before anything is copied (an
+#: OBU size read from bytes that merely look like an OBU header can be anything up to the size of the file).
+#: The syntax (5.5, 5.9) makes them at most a few hundred bytes (32 operating points with decoder models,
+#: 64x64 tiles, segmentation and film grain included).
+SEQUENCE_HEADER_MAX = 1 << 14
+#: the longest OBU believed: a size read where bytes merely look like an OBU header sends the walk that far
+OBU_MAX = 64 << 20
+FRAME_HEADER_MAX = 1 << 14
 
 KEY_RULES = ("shown_key", "any_key")
 
@@ -114,7 +123,7 @@ def read_obu_header(data, p: int, end: int) -> ObuHeader | None:
     if leb is None:
         return None
     size, q = leb
-    if q + size > end:
+    if q + size > end or size > OBU_MAX:
         return None
     return ObuHeader(typ, tid, sid, ext, q, q + size)
 
@@ -616,7 +625,8 @@ class Av1Matcher(Matcher):
             try:
                 self.seq = parse_av1c(payload).sequence_header
             except BitstreamError as exc:
-                raise MismatchError(f"The reference's AV1 configuration (av1C) cannot be read: {exc}.") from None
+                raise MismatchError(_("The reference's AV1 configuration (av1C) cannot be read: {exc}.",
+                                      exc=exc)) from None
         self.refs: list[RefSlot | None] = [None] * 8
         self.key_rule = "shown_key"
         self.padding_after_shown = False
@@ -672,7 +682,7 @@ class Av1Matcher(Matcher):
                             shown, shown_sid = cur, h.spatial_id
                         cur = None
                 elif t in (OBU_FRAME_HEADER, OBU_REDUNDANT_FRAME_HEADER):
-                    if bytes(data[h.payload:h.end]) != cur_payload:
+                    if h.end - h.payload != len(cur_payload) or bytes(data[h.payload:h.end]) != cur_payload:
                         return None
                 elif t != OBU_PADDING:
                     if cur.num_tiles:
@@ -711,6 +721,8 @@ class Av1Matcher(Matcher):
                 if p != pos or h.end != h.payload:
                     return None
             elif t == OBU_SEQUENCE_HEADER:
+                if h.end - h.payload > SEQUENCE_HEADER_MAX:
+                    return None
                 raw = bytes(data[h.payload:h.end])
                 if seq is None or raw != seq.raw:
                     try:
@@ -738,7 +750,7 @@ class Av1Matcher(Matcher):
                     _refresh(refs, fh)
                     shown, shown_sid = fh, h.spatial_id
                 elif t == OBU_FRAME_HEADER:
-                    if data[h.end - 1] == 0:
+                    if data[h.end - 1] == 0 or h.end - h.payload > FRAME_HEADER_MAX:
                         return None
                     cur, cur_payload, next_tile = fh, bytes(data[h.payload:h.end]), 0
                 else:

@@ -32,9 +32,11 @@ from typing import Any
 import numpy as np
 
 from mp4fix.bitreader import BitReader
-from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import poc_msb, read_length, sei_messages, unescape_rbsp
+from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
+                                read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 # --- NAL unit types (H.264 Table 7-1) ------------------------------------------------------------------
@@ -861,11 +863,11 @@ class AvcMatcher(Matcher):
         super().__init__(track)
         payload = track.config.get("avcC")
         if payload is None:
-            raise MismatchError("The reference's H.264 track has no avcC configuration.")
+            raise MismatchError(_("The reference's H.264 track has no avcC configuration."))
         try:
             self.config = parse_avcc(payload)
         except BitstreamError as exc:
-            raise MismatchError("The reference's H.264 configuration (avcC) cannot be read.",
+            raise MismatchError(_("The reference's H.264 configuration (avcC) cannot be read."),
                                 detail=str(exc)) from exc
         self.length_size = self.config.length_size
         self.sps: dict[int, SPS] = {}
@@ -883,9 +885,9 @@ class AvcMatcher(Matcher):
                 continue
             self.pps[p.pps_id] = p
         if not self.config.sps and not self.config.pps and track.fourcc in ("avc1", "avc2"):
-            raise MismatchError("The reference's avcC holds no parameter sets.")
+            raise MismatchError(_("The reference's avcC holds no parameter sets."))
         if (self.config.sps or self.config.pps) and not (self.sps and self.pps):
-            raise MismatchError("The reference's H.264 parameter sets cannot be read.")
+            raise MismatchError(_("The reference's H.264 parameter sets cannot be read."))
         self.layered = any(k in track.config for k in ("mvcC", "svcC", "mvcc", "svcc"))
         self.aux_pictures = bool(self.config.sps_ext)
         #: which samples the reference flags as sync samples (see KEY_RULES); learned by learn_reference
@@ -902,7 +904,12 @@ class AvcMatcher(Matcher):
         self.aso = self._aso_by_profile = self.config.profile in (66, 88) and not self.config.compatibility & 0x40
         #: every sample of the reference has an access unit delimiter: then a sample needs one
         self.aud_always = False
-        self._ps_cache: dict[bytes, Any] = {}
+        self._ps_cache = ParameterSetMemo()
+        self.max_nal = nal_limit(track)
+        #: the reference writes an access unit as one length-prefixed unit holding start-code delimited NAL units
+        #: (older Android writers: the encoder's Annex B output buffer behind a single length); learned by
+        #: learn_reference
+        self.wrapped = False
 
     # -- parameter sets met in the stream --
 
@@ -911,9 +918,7 @@ class AvcMatcher(Matcher):
         hit = self._ps_cache.get(raw)
         if hit is None:
             hit = parse()
-            if len(self._ps_cache) >= 64:  # bounded: scanning junk can meet many parameter-set look-alikes
-                self._ps_cache.clear()
-            self._ps_cache[raw] = hit
+            self._ps_cache[raw] = hit  # bounded in bytes: scanning junk can meet many look-alikes
         return hit
 
     def _in_band_sps(self, raw: bytes) -> SPS:
@@ -957,6 +962,13 @@ class AvcMatcher(Matcher):
         first slice's header, as far as the bytes go, parses with the known parameter sets."""
         ls = self.length_size
         p = pos
+        if self.wrapped:  # one unit holds the access unit: it starts like one and runs past the end
+            if p + ls + 1 > end:
+                return False
+            n = read_length(data, p, ls)
+            header = data[p + ls]
+            return 1 < n <= CUT_NAL_MAX and p + ls + n > end and not header & 0x80 \
+                and (header & 0x1F) in SAMPLE_START_TYPES
         for _ in range(16):
             if p + ls + 1 > end:
                 return False
@@ -979,6 +991,46 @@ class AvcMatcher(Matcher):
         return False
 
     def match(self, data, pos: int, end: int) -> SampleMatch | None:
+        if self.wrapped:
+            return self._match_wrapped(data, pos, end)
+        return self._match_units(data, pos, end)
+
+    def _match_wrapped(self, data, pos: int, end: int) -> SampleMatch | None:
+        """``match`` for a stream whose length-prefixed units hold Annex B NAL units: the units from ``pos`` are
+        rewritten as one length-prefixed NAL unit each and measured as usual; the sample must end where a unit
+        of the file ends. Units are converted a few at a time, more when the access unit reaches their end."""
+        ls = self.length_size
+        limit = 4
+        while True:
+            buf = bytearray()
+            ends = {0: pos}
+            p, units, exhausted = pos, 0, False
+            while units < limit:
+                if p + ls >= end:
+                    exhausted = True
+                    break
+                n = read_length(data, p, ls)
+                if n == 0 or n > self.max_nal:
+                    exhausted = True
+                    break
+                if p + ls + n > end:  # cut by the end of the data: kept as it is, a NAL unit cut short
+                    buf += data[p:end]
+                    exhausted = True
+                    break
+                for nal in annexb_nal_units(bytes(data[p + ls:p + ls + n])):
+                    buf += len(nal).to_bytes(ls, "big") + nal
+                p += ls + n
+                units += 1
+                ends[len(buf)] = p
+            m = self._match_units(bytes(buf), 0, len(buf))
+            if not exhausted and (m is None or m.size == len(buf)) and limit < 1024:
+                limit *= 4  # the access unit may go on in the next units
+                continue
+            if m is None or m.size not in ends:
+                return None
+            return SampleMatch(ends[m.size] - pos, m.keyframe, m.count, m.info)
+
+    def _match_units(self, data, pos: int, end: int) -> SampleMatch | None:
         ls = self.length_size
         sps_map, pps_map = self.sps, self.pps
         sps_new: dict[int, SPS] | None = None
@@ -1002,7 +1054,7 @@ class AvcMatcher(Matcher):
                 break
             n = read_length(data, p, ls)
             body = p + ls
-            if n == 0:
+            if n == 0 or n > self.max_nal:
                 break
             if body + n > end:
                 # a NAL unit cut by the end of the data: say "incomplete" only if it continues the picture
@@ -1053,6 +1105,8 @@ class AvcMatcher(Matcher):
                     break
                 # (7.4.1.2.3 puts an access unit delimiter first, but ffmpeg's libx264 wrapper writes its
                 # version SEI before it in the first sample: before the picture, any order is accepted)
+                if t in (NAL_SPS, NAL_PPS) and n > PARAMETER_SET_MAX or t == NAL_SEI and n > SEI_MAX:
+                    break  # (checked before copying: the length may be that of picture data or junk)
                 if t == NAL_SPS:
                     try:
                         s = self._in_band_sps(bytes(data[body:body + n]))
@@ -1122,8 +1176,7 @@ class AvcMatcher(Matcher):
         if t == NAL_AUX_SLICE:
             return self.aux_pictures
         if t == NAL_FILLER:  # more filler of this sample, if what is there is all 0xFF
-            rest = bytes(data[body + 1:end])
-            return hdr >> 5 == 0 and rest.count(0xFF) == len(rest)
+            return hdr >> 5 == 0 and all_bytes(data, body + 1, end, 0xFF)
         if t not in VCL_TYPES:
             return False
         try:
@@ -1138,6 +1191,8 @@ class AvcMatcher(Matcher):
 
     def _valid_sps_ext(self, data, body: int, n: int, sps_map) -> bool:
         """seq_parameter_set_extension_rbsp() (7.3.2.1.2), checked whole."""
+        if n > PARAMETER_SET_MAX:
+            return False
         try:
             r = BitReader(unescape_rbsp(bytes(data[body + 1:body + n])))
             if r.ue() not in sps_map:
@@ -1236,6 +1291,7 @@ class AvcMatcher(Matcher):
         sizes = np.asarray(sizes).tolist()
         base_sps, base_pps = dict(self.sps), dict(self.pps)
         self.aso, self.aud_always = True, False  # measure without the constraints learned below
+        self.wrapped = _wraps_annexb(data, offsets[:8], sizes[:8], self.length_size)
 
         def run() -> tuple[int, list[tuple[int, AvcAccessUnit | None]], bool]:
             self.sps, self.pps = dict(base_sps), dict(base_pps)
@@ -1300,7 +1356,7 @@ class AvcMatcher(Matcher):
     def clone(self) -> "AvcMatcher":
         """A fresh matcher (parameter sets from avcC only) that keeps what learn_reference learned."""
         other = type(self)(self.track)
-        for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always"):
+        for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always", "wrapped"):
             setattr(other, name, getattr(self, name))
         return other
 
@@ -1316,7 +1372,36 @@ class AvcMatcher(Matcher):
         return self.learn_reference(data, offsets, sizes, keyframes)
 
 
+def annexb_nal_units(unit: bytes) -> list[bytes]:
+    """The NAL units of a byte stream (Annex B) held in ``unit``: what precedes the first start code, then what
+    follows each start code, without the zero bytes before a start code (zero_byte, trailing_zero_8bits)."""
+    out = []
+    start = 0
+    while True:
+        sc = unit.find(b"\x00\x00\x01", start)
+        nal = unit[start:sc if sc >= 0 else len(unit)].rstrip(b"\x00")
+        if nal:
+            out.append(nal)
+        if sc < 0:
+            return out
+        start = sc + 3
+
+
+def _wraps_annexb(data, offsets: list[int], sizes: list[int], ls: int) -> bool:
+    """Whether the reference's samples are single length-prefixed units holding start codes: a conforming NAL
+    unit never holds 00 00 01 (emulation prevention), so one that does holds several NAL units."""
+    hits = 0
+    for off, size in zip(offsets, sizes):
+        if size <= ls:
+            continue
+        n = read_length(data, off, ls)
+        if n + ls != size or find_bytes(data, b"\x00\x00\x01", off + ls, off + size) < 0:
+            return False
+        hits += 1
+    return hits > 0
+
+
 def _is_filler(data, body: int, n: int) -> bool:
     """filler_data_rbsp(): 0xFF bytes then the trailing bits (7.3.2.7)."""
-    payload = bytes(data[body + 1:body + n])
-    return len(payload) >= 1 and payload[-1] == 0x80 and payload.count(0xFF) == len(payload) - 1
+    # the bytes from the start first: junk fails there, without a look at the far end
+    return n >= 2 and all_bytes(data, body + 1, body + n - 1, 0xFF) and data[body + n - 1] == 0x80

@@ -136,6 +136,32 @@ def find_bytes(data, sub: bytes, start: int, end: int) -> int:
     return i + start if i >= 0 else -1
 
 
+def prefixed_positions(arr: np.ndarray, start: int, end: int, prefix: bytes, follow: np.ndarray,
+                       block: int = 1 << 20) -> np.ndarray:
+    """Sorted positions in [start, end) where ``prefix`` begins and the byte after it is one ``follow`` (a
+    256-entry bool table) allows: the start codes of start-code codecs (MPEG-4 Part 2's 00 00 01 xx, H.263's
+    00 00 1xxxxxxx). A match may run past ``end`` (the data goes on); searched in blocks to bound memory."""
+    start = max(int(start), 0)
+    end = min(int(end), len(arr))
+    k = len(prefix)
+    out = []
+    b = start
+    while b < end:
+        e = min(end, b + block)
+        n = min(e, len(arr) - k) - b
+        if n <= 0:
+            break
+        w = arr[b:b + n + k]
+        hit = follow[w[k:n + k]]
+        for i, byte in enumerate(prefix):
+            hit &= w[i:n + i] == byte
+        idx = np.flatnonzero(hit)
+        if idx.size:
+            out.append(idx.astype(np.int64) + b)
+        b = e
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
 _REGISTRY: dict[str, type[Matcher]] = {}
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes
 from mp4fix.codecs.pcm import FixedRuns
 from mp4fix.errors import UnsupportedCodecError
+from mp4fix.i18n import _, kind_name
 from mp4fix.profile import TrackProfile
 
 LEARN_SAMPLES = 200
@@ -323,7 +324,8 @@ def learn_data_matcher(track: TrackProfile, data) -> Matcher:
     """The matcher that explains every one of the reference's first samples, or ``UnsupportedCodecError``."""
     n = min(len(track.sizes), LEARN_SAMPLES)
     if n == 0:
-        raise UnsupportedCodecError(f"the reference's '{track.fourcc}' {track.kind} track has no samples to learn from")
+        raise UnsupportedCodecError(_("the reference's '{fourcc}' {kind} track has no samples to learn from",
+                                      fourcc=track.fourcc, kind=kind_name(track.kind)))
     samples = [(int(o), int(s)) for o, s in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist())]
     for kind in ("klv", "boxes"):
         learned = _learn_entries(kind, data, samples)
@@ -355,4 +357,5 @@ def learn_data_matcher(track: TrackProfile, data) -> Matcher:
     if int(sizes.min()) == int(sizes.max()):
         return FixedRuns(track, int(sizes[0]))
     raise UnsupportedCodecError(
-        f"the {track.kind} track '{track.fourcc}' has samples whose length mp4fix cannot measure")
+        _("the {kind} track '{fourcc}' has samples whose length mp4fix cannot measure",
+          kind=kind_name(track.kind), fourcc=track.fourcc))

@@ -29,8 +29,10 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import poc_msb, read_length, sei_messages, unescape_rbsp
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
+                                read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 # --- NAL unit types (H.265 Table 7-1) ------------------------------------------------------------------
@@ -63,9 +65,8 @@ KEYFRAME_RULES = ("irap", "idr", "intra")
 _HEADER_PREFIX = 96  # bytes of a slice NAL unit unescaped for its header first (all of it when short)
 CUT_NAL_MAX = 64 << 20  # a NAL unit cut by the end of the data is believed up to this length
 _HEADER_MAX = 1 << 15  # no slice segment header is longer (entry points of 5400 substreams at 32 bits: 21 KiB)
-_PS_MAX = 1 << 16  # nor a parameter set (hvcC stores them with 16-bit lengths)
-_SEI_MAX = 1 << 22  # SEI NAL units longer than this are not believed
-_CACHE_LIMIT = 512  # parsed parameter sets remembered by their bytes
+_PS_MAX = PARAMETER_SET_MAX  # nor a parameter set (hvcC stores them with 16-bit lengths)
+_SEI_MAX = SEI_MAX  # SEI NAL units longer than this are not believed
 _CANDIDATE_BLOCK = 1 << 22  # bytes examined at once by ``candidates`` (bounds its memory)
 
 
@@ -606,9 +607,10 @@ class HevcMatcher(Matcher):
         super().__init__(track)
         record = track.config.get("hvcC")
         if not record:
-            raise MismatchError("The reference's HEVC track has no decoder configuration (hvcC).",
+            raise MismatchError(_("The reference's HEVC track has no decoder configuration (hvcC)."),
                                 detail=f"track {track.track_id}")
-        self._ps_cache: dict[bytes, object] = {}
+        self._ps_cache = ParameterSetMemo()  # parsed parameter sets by their bytes (bounded)
+        self.max_nal = nal_limit(track)
         self._vps: dict[int, Vps] = {}
         self._sps: dict[int, Sps] = {}
         self._pps: dict[int, Pps] = {}
@@ -616,7 +618,7 @@ class HevcMatcher(Matcher):
         try:
             self._parse_hvcc(bytes(record))
         except (BitstreamError, IndexError, ValueError) as exc:
-            raise MismatchError("The reference's HEVC decoder configuration (hvcC) does not parse.",
+            raise MismatchError(_("The reference's HEVC decoder configuration (hvcC) does not parse."),
                                 detail=str(exc)) from exc
         # nuh_layer_id > 0 only in layered streams (SHVC, MV-HEVC): otherwise it marks bytes as foreign
         self._max_layer = max([v.max_layers - 1 for v in self._vps.values()] + [0])
@@ -674,9 +676,10 @@ class HevcMatcher(Matcher):
                     ps = self._parse_ps(nal, nal_type)
                     if ps is None and nal_type == VPS_NUT and size > 2:
                         # slices never need the VPS: an odd one is kept as it is, and known by its bytes
-                        ps = self._ps_cache[bytes(nal)] = Vps(nal[2] >> 4, 1, 7)
+                        ps = Vps(nal[2] >> 4, 1, 7)
                     if ps is None:
                         raise BitstreamError(f"hvcC parameter set of type {nal_type} does not parse")
+                    self._ps_cache.pin(nal, ps)  # the sample entry's own sets are never forgotten
                     self._store(self._vps, self._sps, self._pps, nal_type, ps)
                 elif nal_type in (PREFIX_SEI, SUFFIX_SEI):
                     self._known_sei.add(bytes(nal))
@@ -691,8 +694,6 @@ class HevcMatcher(Matcher):
             ps = parser(unescape_rbsp(nal[2:]))
         except BitstreamError:
             ps = None
-        if len(self._ps_cache) >= _CACHE_LIMIT:
-            self._ps_cache.clear()
         self._ps_cache[nal] = ps
         return ps
 
@@ -752,7 +753,7 @@ class HevcMatcher(Matcher):
                 break
             n = read_length(data, p, ls)
             nxt = body + n
-            if n < 2:
+            if n < 2 or n > self.max_nal:
                 break
             if nxt > end:
                 if pic is not None and pending < 0 and self._cut_continues(data, body, end, n, pic, sps_map,
@@ -827,7 +828,7 @@ class HevcMatcher(Matcher):
                     break
                 if t in UNCHECKED_SUFFIX and (t not in self._extra_types or data[nxt - 1] == 0):
                     break
-                if t == FD_NUT and (data[nxt - 1] != 0x80 or bytes(data[body + 2:nxt - 1]).strip(b"\xff")):
+                if t == FD_NUT and (data[nxt - 1] != 0x80 or not all_bytes(data, body + 2, nxt - 1, 0xFF)):
                     break
             elif t in (EOS_NUT, EOB_NUT):
                 if n != 2 or tid != 0:

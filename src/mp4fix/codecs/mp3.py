@@ -24,6 +24,7 @@ import numpy as np
 from mp4fix.codecs.aac import register_mp4a_kind
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import UnsupportedCodecError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 # version id bits -> name, sampling rates
@@ -224,8 +225,8 @@ class Mp3Matcher(Matcher):
             break
         if not self.learned and refused == "free":
             raise UnsupportedCodecError(
-                "The reference's MPEG audio is free-format (no bitrate in its frame headers), so its frame "
-                "lengths cannot be measured and mp4fix cannot rebuild it.")
+                _("The reference's MPEG audio is free-format (no bitrate in its frame headers), so its frame lengths "
+                  "cannot be measured and mp4fix cannot rebuild it."))
         return super().check_reference(data, offsets, sizes)
 
     def clone(self) -> "Mp3Matcher":

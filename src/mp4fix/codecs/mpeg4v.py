@@ -37,8 +37,9 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.aac import parse_esds
-from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
+from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, prefixed_positions, register
 from mp4fix.errors import BitstreamError, MismatchError, UnsupportedCodecError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 VOS_START = 0xB0
@@ -68,6 +69,9 @@ AVI_FOURCCS = ("XVID", "xvid", "DIVX", "divx", "DX50", "FMP4", "fmp4", "3IV2", "
 
 _MAX_MTB = 3600  # modulo_time_base: seconds between two VOPs, at most an hour
 MAX_EXTENT = 16 << 20  # how far the next start code is looked for
+#: the longest video_object_layer() header believed (6.2.3: at most a few hundred bytes, quantiser matrices
+#: included), checked before it is copied: without a start code after it, the segment could reach MAX_EXTENT
+VOL_MAX = 1 << 12
 
 
 # --- headers -------------------------------------------------------------------------------------------------
@@ -294,8 +298,15 @@ def _esds_vol(track: TrackProfile) -> tuple[int, Vol | None]:
     try:
         oti, dsi = parse_esds(esds)
     except MismatchError:
-        raise MismatchError("The reference's 'mp4v' decoder configuration (esds) cannot be read.") from None
+        raise MismatchError(_("The reference's 'mp4v' decoder configuration (esds) cannot be read.")) from None
     return oti, _first_vol(dsi)
+
+
+def _vol_bytes(data, start: int, stop: int) -> bytes:
+    """The bytes of a VOL header segment; ``BitstreamError`` when it is longer than any VOL header can be."""
+    if stop - start > VOL_MAX:
+        raise BitstreamError("VOL header segment too long")
+    return bytes(data[start:stop])
 
 
 def _first_vol(buf: bytes) -> Vol | None:
@@ -336,8 +347,9 @@ class Mpeg4VisualMatcher(Matcher):
                 from mp4fix.codecs.mjpeg import MjpegMatcher
                 return MjpegMatcher(track)
             if oti != OTI_MPEG4_VISUAL:
-                name = OTI_NAMES.get(oti, f"video with object type indication 0x{oti:02X}")
-                raise UnsupportedCodecError(f"The reference's 'mp4v' video is {name}, which mp4fix cannot rebuild yet.")
+                name = OTI_NAMES.get(oti) or _("video with object type indication 0x{oti:02X}", oti=oti)
+                raise UnsupportedCodecError(_("The reference's 'mp4v' video is {name}, which mp4fix cannot rebuild "
+                                              "yet.", name=name))
         return super().__new__(cls)
 
     def __init__(self, track: TrackProfile):
@@ -383,7 +395,7 @@ class Mpeg4VisualMatcher(Matcher):
                 if code == GOV_START:
                     _check_gov(data, p + 4, seg_end)
                 elif code in VOL_CODES:
-                    vol = parse_vol(bytes(data[p + 4:seg_end]))
+                    vol = parse_vol(_vol_bytes(data, p + 4, seg_end))
             except BitstreamError:
                 return False
             if nxt < 0 or nxt + 4 > end:
@@ -420,7 +432,7 @@ class Mpeg4VisualMatcher(Matcher):
                 elif vops:
                     return None
                 elif code in VOL_CODES:
-                    vol = vol_new = parse_vol(bytes(data[p + 4:seg_end]))
+                    vol = vol_new = parse_vol(_vol_bytes(data, p + 4, seg_end))
                 elif code == GOV_START:
                     gov = _check_gov(data, p + 4, seg_end)
                 elif code == VOS_START:
@@ -471,23 +483,7 @@ class Mpeg4VisualMatcher(Matcher):
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         lut = np.zeros(256, dtype=bool)
         lut[list(self.start_codes)] = True
-        start = max(int(start), 0)
-        end = min(int(end), len(arr))
-        out = []
-        b = start
-        while b < end:
-            e = min(end, b + self.block_size)
-            n = min(e, len(arr) - 3) - b  # a start code may run past ``end``: the data goes on
-            if n <= 0:
-                break
-            w = arr[b:b + n + 3]
-            idx = np.flatnonzero((w[:n] == 0) & (w[1:n + 1] == 0) & (w[2:n + 2] == 1) & lut[w[3:n + 3]])
-            if idx.size:
-                out.append(idx.astype(np.int64) + b)
-            b = e
-        if not out:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate(out)
+        return prefixed_positions(arr, start, end, b"\x00\x00\x01", lut, self.block_size)
 
     # -- timing --
 

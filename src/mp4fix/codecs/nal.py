@@ -2,6 +2,93 @@
 
 from __future__ import annotations
 
+#: the longest parameter set (VPS/SPS/PPS) believed. The sample entry stores them with 16-bit lengths (avcC,
+#: hvcC), and the largest the syntax allows in practice (an H.264 PPS with an explicit slice group map of an
+#: 8K picture) is about 52 KB; real ones are a few hundred bytes. Checked before anything is copied: a length
+#: read from bytes that merely look like a parameter set can be anything up to the size of the file.
+PARAMETER_SET_MAX = 1 << 16
+#: the longest SEI NAL unit believed (real ones: a few bytes to a few KiB of user data)
+SEI_MAX = 1 << 20
+#: the longest NAL unit believed (the reference's largest sample, four times over, when that is more). A length
+#: read where bytes merely look like a NAL unit can be anything; believing it sends the walk that far (and maps
+#: the pages there). 64 MiB is far beyond any coded picture of any level (a 4K intra picture at 800 Mb/s is
+#: 4 MB).
+NAL_MAX = 64 << 20
+
+
+def nal_limit(track) -> int:
+    """The longest NAL unit believed for a track: ``NAL_MAX``, or 4x its reference's largest sample."""
+    sizes = getattr(track, "sizes", None)
+    largest = int(sizes.max()) if sizes is not None and len(sizes) else 0
+    return max(NAL_MAX, 4 * largest)
+
+
+#: bytes a parsed-parameter-set memo may hold in keys (its values are small)
+MEMO_BYTES = 1 << 20
+_CHUNK = 1 << 16  # bytes looked at at once by ``all_bytes``
+
+
+def all_bytes(data, start: int, stop: int, value: int) -> bool:
+    """Whether every byte of ``data[start:stop]`` is ``value``, reading at most 64 KiB at a time (a filler NAL
+    unit's length comes from the data: copying it whole could mean copying most of the file)."""
+    fill = bytes((value,))
+    for a in range(start, stop, _CHUNK):
+        if bytes(data[a:min(stop, a + _CHUNK)]).strip(fill):
+            return False
+    return True
+
+
+class ParameterSetMemo:
+    """Parsed parameter sets remembered by their bytes, bounded by the bytes of the keys it holds.
+
+    ``pinned`` entries (those of the sample entry) are never forgotten; the rest is cleared when the budget
+    is spent: scanning junk can meet many parameter-set look-alikes. A pure memo: what it answers never
+    depends on what it still holds.
+    """
+
+    __slots__ = ("_pinned", "_items", "_bytes", "budget")
+
+    def __init__(self, budget: int = MEMO_BYTES):
+        self._pinned: dict[bytes, object] = {}
+        self._items: dict[bytes, object] = {}
+        self._bytes = 0
+        self.budget = budget
+
+    def pin(self, raw: bytes, value) -> None:
+        self._pinned[bytes(raw)] = value
+
+    def __contains__(self, raw: bytes) -> bool:
+        return raw in self._pinned or raw in self._items
+
+    def get(self, raw: bytes, default=None):
+        hit = self._pinned.get(raw, default)
+        if hit is default:
+            hit = self._items.get(raw, default)
+        return hit
+
+    def __getitem__(self, raw: bytes):
+        if raw in self._pinned:
+            return self._pinned[raw]
+        return self._items[raw]
+
+    def __setitem__(self, raw: bytes, value) -> None:
+        if raw in self._pinned or len(raw) > self.budget:
+            return
+        if raw not in self._items:
+            if self._bytes + len(raw) > self.budget:
+                self._items.clear()
+                self._bytes = 0
+            self._bytes += len(raw)
+        self._items[raw] = value
+
+    def __len__(self) -> int:
+        return len(self._pinned) + len(self._items)
+
+    @property
+    def bytes_held(self) -> int:
+        return self._bytes + sum(len(k) for k in self._pinned)
+
+
 def unescape_rbsp(payload: bytes) -> bytes:
     """Remove emulation_prevention_three_byte (00 00 03 -> 00 00) from a NAL unit payload."""
     # bytes.replace scans left to right without overlap, which is exactly the decoder's rule: the zero

@@ -28,6 +28,7 @@ import numpy as np
 
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import MismatchError, UnsupportedCodecError
+from mp4fix.i18n import N_, _
 from mp4fix.profile import TrackProfile
 
 MAX_FRAME_BYTES = 1275
@@ -179,23 +180,23 @@ def parse_dops(payload: bytes) -> dict:
     """OpusSpecificBox: version, channels, pre-skip, input rate, gain, mapping family and stream counts."""
     b = bytes(payload)
     if len(b) < 11:
-        raise MismatchError("The reference's Opus configuration (dOps) is truncated.")
+        raise MismatchError(_("The reference's Opus configuration (dOps) is truncated."))
     family = b[10]
     out = dict(version=b[0], channels=b[1], pre_skip=int.from_bytes(b[2:4], "big"),
                input_rate=int.from_bytes(b[4:8], "big"), gain=int.from_bytes(b[8:10], "big", signed=True),
                family=family, streams=1, coupled=1 if b[1] == 2 else 0)
     if family != 0:
         if len(b) < 13:
-            raise MismatchError("The reference's Opus channel mapping (dOps) is truncated.")
+            raise MismatchError(_("The reference's Opus channel mapping (dOps) is truncated."))
         out["streams"], out["coupled"] = b[11], b[12]
         if out["streams"] < 1:
-            raise MismatchError("The reference's Opus configuration (dOps) lists no streams.")
+            raise MismatchError(_("The reference's Opus configuration (dOps) lists no streams."))
     return out
 
 
-_REFUSAL = ("Opus audio cannot be measured in the broken file: Opus packets carry no length, and the "
-            "reference's packets {why}, so where each packet ends cannot be known (a recording made with "
-            "constant bitrate can be repaired).")
+_REFUSAL = N_("Opus audio cannot be measured in the broken file: Opus packets carry no length, and the "
+              "reference's packets {why}, so where each packet ends cannot be known (a recording made with "
+              "constant bitrate can be repaired).")
 
 
 @register
@@ -207,19 +208,19 @@ class OpusMatcher(Matcher):
         super().__init__(track)
         box = track.config.get("dOps")
         if box is None:
-            raise MismatchError("The reference's Opus track has no dOps box, so its channel layout is unknown.")
+            raise MismatchError(_("The reference's Opus track has no dOps box, so its channel layout is unknown."))
         self.config = parse_dops(box)
         self.streams = self.config["streams"]
         sizes = np.asarray(track.sizes, dtype=np.int64)
         dur = track.sample_duration
         if len(sizes) < 2 or not dur or not track.timescale:
-            raise UnsupportedCodecError(_REFUSAL.format(why="are too few to show a pattern"))
+            raise UnsupportedCodecError(_(_REFUSAL, why=_("are too few to show a pattern")))
         # the packet duration in 48 kHz samples
         self.duration = dur * OPUS_RATE // track.timescale if (dur * OPUS_RATE) % track.timescale == 0 else 0
         body = sizes[:-1]  # the last packet of a recording may be shorter (the encoder's flush)
         if int(body.min()) != int(body.max()):
-            raise UnsupportedCodecError(_REFUSAL.format(
-                why=f"vary in size ({int(body.min())} to {int(body.max())} bytes: variable bitrate)"))
+            raise UnsupportedCodecError(_(_REFUSAL, why=_("vary in size ({low} to {high} bytes: variable bitrate)",
+                                                          low=int(body.min()), high=int(body.max()))))
         self.stride = int(body[0])
         runs = track.chunk_sizes[track.chunk_sizes > 0]
         if len(runs) > 1:

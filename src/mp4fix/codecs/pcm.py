@@ -13,6 +13,7 @@ import numpy as np
 
 from mp4fix.codecs.base import Matcher, SampleMatch, register
 from mp4fix.errors import MismatchError
+from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
 
 PCM_FOURCCS = ("twos", "sowt", "lpcm", "in24", "in32", "fl32", "fl64", "ipcm", "fpcm", "raw ", "alaw",
@@ -28,7 +29,7 @@ class FixedRuns(Matcher):
     def __init__(self, track: TrackProfile, frame_bytes: int):
         super().__init__(track)
         if frame_bytes <= 0:
-            raise MismatchError(f"The reference's '{track.fourcc}' track has no usable sample size.")
+            raise MismatchError(_("The reference's '{fourcc}' track has no usable sample size.", fourcc=track.fourcc))
         self.stride = frame_bytes
         chunk_samples = track.chunk_sizes[track.chunk_sizes > 0]
         if len(chunk_samples) > 1:
@@ -95,9 +96,15 @@ def _frame_bytes(track: TrackProfile) -> int:
             if per_frame:
                 return per_frame
         if version == 2 and len(e) >= 72:
-            per_packet = int.from_bytes(e[8 + 28 + 24:8 + 28 + 28], "big")
-            if per_packet:
+            # QuickTime sound description version 2: after the 28 bytes of version 0 (their fields fixed
+            # values), sizeOfStructOnly, audioSampleRate (float64), numAudioChannels, always7F000000,
+            # constBitsPerChannel, formatSpecificFlags, constBytesPerAudioPacket, constLPCMFramesPerAudioPacket
+            per_packet = int.from_bytes(e[8 + 28 + 28:8 + 28 + 32], "big")
+            frames = int.from_bytes(e[8 + 28 + 32:8 + 28 + 36], "big")
+            if per_packet and frames == 1:
                 return per_packet
+            bits = int.from_bytes(e[8 + 28 + 20:8 + 28 + 24], "big")
+            channels = int.from_bytes(e[8 + 28 + 12:8 + 28 + 16], "big")
         if track.fourcc in ("alaw", "ulaw"):
             bits = 8
         if channels and bits:

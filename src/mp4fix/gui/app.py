@@ -12,12 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal
 from PySide6.QtWidgets import QApplication
 
-from mp4fix import __version__
+from mp4fix import __version__, i18n
 from mp4fix.gui.palette import palette_for
 from mp4fix.gui.resources import app_icon, translations_dir
-from mp4fix.gui.settings import APPLICATION, ORGANIZATION, THEME_SYSTEM, Settings
+from mp4fix.gui.settings import APPLICATION, LANGUAGE_SYSTEM, ORGANIZATION, THEME_SYSTEM, Settings
 
-LANGUAGES = ("en", "ja")
+LANGUAGES = i18n.LANGUAGES
 
 
 def pick_language(locale: QLocale | None = None) -> str:
@@ -43,6 +43,27 @@ def install_translations(app: QApplication, language: str) -> list[QTranslator]:
             app.installTranslator(qt)
             installed.append(qt)
     return installed
+
+
+_translators: dict[int, list[QTranslator]] = {}  # per application object: what apply_language installed
+
+
+def apply_language(app: QApplication, choice: str = LANGUAGE_SYSTEM) -> str:
+    """Speak ``choice`` ('system', 'en', 'ja') from now on: the window's texts (Qt's translators, replacing
+    the previous ones) and the engine's sentences (``mp4fix.i18n``). Windows retranslate themselves on the
+    ``LanguageChange`` event this sends. Returns the language code used."""
+    language = pick_language() if choice in (None, "", LANGUAGE_SYSTEM) else (i18n.normalize(choice) or "en")
+    i18n.set_language(language)  # first: the windows' LanguageChange handlers ask for the engine's words
+    previous = _translators.pop(id(app), None)
+    if previous is None:
+        previous = list(getattr(app, "translators", []) or [])
+    for t in previous:
+        app.removeTranslator(t)
+    installed = install_translations(app, language)
+    _translators[id(app)] = installed
+    if isinstance(app, Application):
+        app.translators = installed
+    return language
 
 
 class FileOpenFilter(QObject):
@@ -131,10 +152,20 @@ def create_window(app: QApplication, argv: list[str] | None = None, settings: Se
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
+    if not QApplication.instance():
+        # Qt aborts the process when X11's client libraries are missing, naming the wrong one: say it first
+        from mp4fix.gui import system_libs  # noqa: PLC0415
+
+        i18n.set_language(i18n.language_from_environment())
+        problem = system_libs.check()
+        if problem:
+            print(f"mp4fix-gui: {problem}", file=sys.stderr)
+            return 1
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = Application.instance() or Application(argv)
-    app.translators = install_translations(app, pick_language())
-    window = create_window(app, app.arguments())
+    settings = Settings()
+    apply_language(app, settings.language)
+    window = create_window(app, app.arguments(), settings)
     window.show()
     window.raise_()
     return app.exec()

@@ -37,5 +37,5 @@ class ProgressBarDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option, index):  # noqa: N802
         hint = super().sizeHint(option, index)
-        hint.setWidth(max(hint.width(), 140))
+        hint.setWidth(max(hint.width(), 110))
         return hint

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from mp4fix.gui.queue_model import QueueItem, QueueModel, Status
 from mp4fix.gui.resources import tinted_icon
@@ -18,6 +18,7 @@ class DetailsPanel(QFrame):
     removeRequested = Signal(int)
     retryRequested = Signal(int)
     useAsReferenceRequested = Signal(object)  # Path
+    shown = Signal()  # show_item has filled the panel (its height may have changed)
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -43,7 +44,7 @@ class DetailsPanel(QFrame):
         thumbs.addStretch(1)
         self.thumbs = QWidget()
         self.thumbs.setLayout(thumbs)
-        thumbs.setContentsMargins(0, 4, 0, 4)
+        thumbs.setContentsMargins(0, 2, 0, 2)
 
         self.play = QPushButton()
         self.show_folder = QPushButton()
@@ -59,6 +60,8 @@ class DetailsPanel(QFrame):
         self.remove.clicked.connect(lambda: self.item and self.removeRequested.emit(self.item.id))
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
+        for b in (self.play, self.show_folder, self.use_reference, self.retry, self.cancel, self.remove):
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never squeezed below its text
         for b in (self.play, self.show_folder, self.use_reference, self.retry):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -70,22 +73,46 @@ class DetailsPanel(QFrame):
         self.empty.setObjectName("hint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
+        # What is said about the row scrolls when the panel is short; the buttons below it always show whole.
+        self.content = QWidget()
+        self.content.setObjectName("detailsContent")
+        content = QVBoxLayout(self.content)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.setSpacing(5)
+        for w in (self.empty, self.title, self.where, self.sentence, self.verify, self.tracks, self.notes,
+                  self.thumbs, self.details):
+            content.addWidget(w)
+        content.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("detailsScroll")
+        self.scroll.setWidget(self.content)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().setAutoFillBackground(False)
+        self.content.setAutoFillBackground(False)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(6)
-        layout.addWidget(self.empty)
-        layout.addWidget(self.title)
-        layout.addWidget(self.where)
-        layout.addWidget(self.sentence)
-        layout.addWidget(self.verify)
-        layout.addWidget(self.tracks)
-        layout.addWidget(self.notes)
-        layout.addWidget(self.thumbs)
-        layout.addWidget(self.details)
-        layout.addStretch(1)
+        layout.setSpacing(8)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
+        self._buttons = buttons
         self.retranslate()
         self.show_item(None)
+
+    def preferred_height(self, width: int | None = None) -> int:
+        """The height that shows everything about the row without scrolling, at the panel's ``width``."""
+        m = self.layout().contentsMargins()
+        frame = self.contentsMargins()  # the panel's border (style sheet)
+        width = (width or self.width()) - m.left() - m.right() - frame.left() - frame.right()
+        content = self.content.layout().totalHeightForWidth(width) if self.content.layout().hasHeightForWidth() \
+            else self.content.sizeHint().height()
+        buttons = self._buttons.sizeHint().height()
+        has_buttons = any(b.isVisibleTo(self) for b in (self.play, self.show_folder, self.use_reference,
+                                                         self.retry, self.cancel, self.remove))
+        return frame.top() + m.top() + content + (self.layout().spacing() + buttons if has_buttons else 0) \
+            + m.bottom() + frame.bottom()
 
     def retranslate(self) -> None:
         self.play.setText(self.tr("&Play"))
@@ -165,6 +192,7 @@ class DetailsPanel(QFrame):
             for w in content:
                 w.hide()
             self.empty.show()
+            self.shown.emit()
             return
         self.empty.hide()
         self.title.setText(item.path.name)
@@ -196,7 +224,7 @@ class DetailsPanel(QFrame):
             self.thumb_first.setVisible(has_first)
             self.thumb_last.setVisible(has_last)
             self.thumbs.setVisible(has_first or has_last)
-            log = "\n".join(report.warnings)  # the engine's own words (English), for the curious
+            log = "\n".join(report.warnings)  # the engine's own words, for the curious
             if report.verify is not None and report.verify.log:
                 log = (log + "\n\n" if log else "") + report.verify.log
         else:
@@ -228,10 +256,11 @@ class DetailsPanel(QFrame):
         finished_ok = s in (Status.DONE, Status.DONE_WITH_WARNINGS) and item.output is not None
         self.play.setVisible(finished_ok)
         self.show_folder.setVisible(finished_ok)
-        self.use_reference.setVisible(s is Status.NOT_BROKEN)
+        self.use_reference.setVisible(s is Status.NOT_BROKEN and not getattr(item.info, "repaired", False))
         self.retry.setVisible(s in (Status.FAILED, Status.CANCELLED))
         self.cancel.setVisible(s.active)
         self.remove.setVisible(not s.active)
+        self.shown.emit()
 
     def refresh_if(self, job_id: int) -> None:
         if self.item is not None and self.item.id == job_id:

@@ -112,12 +112,16 @@ def _thumbnail_ffmpeg(path: Path, at: str, width: int) -> bytes | None:
 
 def run_repair(broken: Path | str, reference: Path | str, output: Path, overwrite: bool, *,
                progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-               thumbnails: bool = True) -> JobResult:
-    """Repair one file (raises ``Mp4fixError`` subclasses, ``CancelledError`` after ``cancel.cancel()``)."""
+               thumbnails: bool = True, check_fit: bool = True) -> JobResult:
+    """Repair one file (raises ``Mp4fixError`` subclasses, ``CancelledError`` after ``cancel.cancel()``).
+
+    ``check_fit=False`` is "Repair anyway": the engine does not refuse a reference its fit check doubts.
+    """
     from mp4fix.repair import repair
 
+    unchecked = {} if check_fit else {"check_fit": False}
     report = repair(broken, reference, output=output, overwrite=overwrite, verify=True,
-                    progress=progress, cancel=cancel)
+                    progress=progress, cancel=cancel, **unchecked)
     out = Path(report.output) if report.output else None
     result = JobResult(report, out)
     has_video = any(t.kind == "video" and t.status == "ok" for t in report.tracks)

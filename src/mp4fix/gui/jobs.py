@@ -27,17 +27,18 @@ class _RepairSignals(QObject):
     started = Signal(int)
     progress = Signal(int, float, str, str)  # job id, overall fraction, stage, message
     succeeded = Signal(int, object)  # job id, JobResult
-    failed = Signal(int, str, str)  # job id, sentence, log
+    failed = Signal(int, str, str, str)  # job id, sentence, log, the error's class name
     cancelled = Signal(int)
 
 
 class _RepairTask(QRunnable):
     def __init__(self, job_id: int, broken: Path, reference: Path, output: Path, overwrite: bool,
-                 token: CancelToken, signals: _RepairSignals):
+                 token: CancelToken, signals: _RepairSignals, check_fit: bool = True):
         super().__init__()
         self.setAutoDelete(False)
         self.job_id = job_id
         self.broken, self.reference, self.output, self.overwrite = broken, reference, output, overwrite
+        self.check_fit = check_fit
         self.token = token
         self.signals = signals
         self._last_emit = 0.0
@@ -58,17 +59,17 @@ class _RepairTask(QRunnable):
         self.signals.started.emit(self.job_id)
         try:
             result = job_module.run_repair(self.broken, self.reference, self.output, self.overwrite,
-                                           progress=self._on_progress, cancel=self.token)
+                                           progress=self._on_progress, cancel=self.token, check_fit=self.check_fit)
         except CancelledError:
             self.signals.cancelled.emit(self.job_id)
         except Mp4fixError as e:
             log = e.detail or ""
-            self.signals.failed.emit(self.job_id, str(e), log)
+            self.signals.failed.emit(self.job_id, str(e), log, type(e).__name__)
         except Exception:  # noqa: BLE001 - a worker must always report back
             self.signals.failed.emit(
                 self.job_id,
                 tr("Something unexpected went wrong and the file was not repaired. The details can help a "
-                   "developer find the cause."), traceback.format_exc())
+                   "developer find the cause."), traceback.format_exc(), "")
         else:
             if self.token.cancelled and result.output is None:
                 self.signals.cancelled.emit(self.job_id)
@@ -114,7 +115,7 @@ class JobManager(QObject):
     started = Signal(int)
     progress = Signal(int, float, str, str)
     succeeded = Signal(int, object)
-    failed = Signal(int, str, str)
+    failed = Signal(int, str, str, str)  # job id, sentence, log, the error's class name
     cancelled = Signal(int)
     ended = Signal(int)  # after any of succeeded / failed / cancelled
     idle = Signal()  # no repair queued or running any more
@@ -140,9 +141,12 @@ class JobManager(QObject):
         self._next_call = 0
 
     # --- repairs ----------------------------------------------------------------------------------
-    def submit(self, job_id: int, broken: Path, reference: Path, output: Path, overwrite: bool) -> None:
+    def submit(self, job_id: int, broken: Path, reference: Path, output: Path, overwrite: bool,
+               check_fit: bool = True) -> None:
+        """Queue a repair; ``check_fit=False`` skips the engine's check that the reference fits ("Repair anyway")."""
         token = CancelToken()
-        task = _RepairTask(job_id, Path(broken), Path(reference), Path(output), overwrite, token, self._signals)
+        task = _RepairTask(job_id, Path(broken), Path(reference), Path(output), overwrite, token, self._signals,
+                           check_fit)
         self._tasks[job_id] = task
         self.pool.start(task)
 
@@ -200,9 +204,9 @@ class JobManager(QObject):
             self.succeeded.emit(job_id, result)
             self._after(job_id)
 
-    def _on_failed(self, job_id: int, sentence: str, log: str) -> None:
+    def _on_failed(self, job_id: int, sentence: str, log: str, kind: str) -> None:
         if self._finish(job_id):
-            self.failed.emit(job_id, sentence, log)
+            self.failed.emit(job_id, sentence, log, kind)
             self._after(job_id)
 
     def _on_cancelled(self, job_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mp4fix import i18n
 from mp4fix.errors import Mp4fixError
 from mp4fix.gui import desktop
 from mp4fix.gui import job as job_module
@@ -98,6 +99,7 @@ def stylesheet(palette: QPalette) -> str:
     #referenceSlot[dragging="true"] {{ border: 2px solid {accent}; }}
     #referenceSlot QLabel, #detailsPanel QLabel, #dropArea QLabel, #suggestion QLabel {{
         background: transparent; border: none; }}
+    #detailsScroll, #detailsContent {{ background: transparent; border: none; }}
     #dropTitle {{ font-size: 15pt; font-weight: 600; }}
     #dropTitleSmall {{ font-size: 11pt; font-weight: 600; }}
     #appTitle {{ font-size: 16pt; font-weight: 600; }}
@@ -135,6 +137,9 @@ class MainWindow(QMainWindow):
         self.model = QueueModel(self)
         self.reference_info: probe.ReferenceInfo | None = None
         self._reference_auto: str = ""  # why the reference was filled in for the user, if it was
+        self._reference_auto_key: str = ""  # the same, as a key ("remembered"): said again in a new language
+        self._language = i18n.language()  # of the engine's sentences held by the rows
+        self._language_choice = self.settings.language  # as set in Settings ('system', 'en', 'ja')
         self._closing = False
         self._batch_running = False
         self._candidates_seen: set[str] = set()
@@ -190,16 +195,16 @@ class MainWindow(QMainWindow):
         self.table.deletePressed.connect(self._delete_selected)
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
+        # Every column as wide as its words (short ones: the details panel has the sentences); the file name
+        # takes what is left and, when a name is too long for it, shows its start and end.
         hh.setSectionResizeMode(QueueModel.COL_FILE, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(QueueModel.COL_SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(QueueModel.COL_STATUS, QHeaderView.ResizeMode.Fixed)
+        for col in (QueueModel.COL_SIZE, QueueModel.COL_STATUS, QueueModel.COL_RECOVERED, QueueModel.COL_RESULT):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(QueueModel.COL_PROGRESS, QHeaderView.ResizeMode.Fixed)
-        hh.setSectionResizeMode(QueueModel.COL_RECOVERED, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(QueueModel.COL_RESULT, QHeaderView.ResizeMode.Stretch)
-        hh.resizeSection(QueueModel.COL_STATUS, 180)
-        hh.resizeSection(QueueModel.COL_PROGRESS, 130)
+        hh.resizeSection(QueueModel.COL_PROGRESS, 110)
         hh.setMinimumSectionSize(60)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.setMinimumHeight(72)  # the header and a row; _fit_details keeps more when it can
 
         self.details = DetailsPanel(self.model)
         self.details.playRequested.connect(self.play)
@@ -215,6 +220,14 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.installEventFilter(self)
+        # fitted once everything of an event-loop turn has been laid out (texts, thumbnails, a new language)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_details)
+        self.details.shown.connect(self._fit_timer.start)
+        self.details.content.installEventFilter(self)
 
         left = QVBoxLayout()
         left.setSpacing(12)
@@ -314,6 +327,26 @@ class MainWindow(QMainWindow):
         self.repair_button.setAccessibleName(self.tr("Repair"))
         self._update_state()
 
+    def _language_changed(self) -> None:
+        """Everything in the new language: the pieces' own texts, the queue's words, and the sentences that came
+        from the engine in the old one (the rows not repaired yet and the reference are looked at again)."""
+        self.retranslate()
+        self.drop_area.retranslate()
+        self.reference_slot.retranslate()
+        self.details.retranslate()
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.model.columnCount() - 1)
+        if self.model.rowCount():
+            self.model.dataChanged.emit(self.model.index(0, 0),
+                                        self.model.index(self.model.rowCount() - 1, self.model.columnCount() - 1))
+        if self._language == i18n.language():
+            return
+        self._language = i18n.language()
+        for item in self.model.items():
+            if item.status in (Status.READY, Status.NOT_BROKEN, Status.UNUSABLE):
+                self.manager.call(("broken", item.id), probe.inspect_broken, item.path)
+        if self.reference_slot.path is not None:
+            self.set_reference(self.reference_slot.path, self._reference_auto_key)
+
     def apply_palette(self) -> None:
         app = QApplication.instance()
         pal = app.palette() if app is not None else self.palette()
@@ -330,7 +363,7 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.PaletteChange:
             self.apply_palette()
         elif event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
+            self._language_changed()
         super().changeEvent(event)
 
     # --- adding files -------------------------------------------------------------------------------
@@ -395,7 +428,8 @@ class MainWindow(QMainWindow):
 
     def set_reference(self, path, why: str = "") -> None:
         path = Path(path)
-        self._reference_auto = why
+        self._reference_auto_key = why if why in ("remembered",) else ""
+        self._reference_auto = self.tr("Used last time for this folder.") if why == "remembered" else why
         self.reference_info = None
         self._fits.clear()
         self.reference_slot.checking(path)
@@ -406,6 +440,7 @@ class MainWindow(QMainWindow):
     def clear_reference(self) -> None:
         self.reference_info = None
         self._reference_auto = ""
+        self._reference_auto_key = ""
         self._fits.clear()
         self.reference_slot.show_info(None)
         self._update_state()
@@ -417,12 +452,23 @@ class MainWindow(QMainWindow):
         if self.reference_slot.path is None or Path(info.path) != self.reference_slot.path:
             return  # a newer reference was chosen meanwhile
         self.reference_info = info
+        if info.usable:
+            self._reset_refused_rows(Path(info.path))
         self.reference_slot.show_info(info)
         if self._reference_auto and info.usable:
-            self.reference_slot.status.setText(self.reference_slot.status.text() + "\n" + self._reference_auto)
+            self.reference_slot.set_note(self._reference_auto)
         self._check_fits()
         self._update_state()
         self.referenceChecked.emit(info)
+
+    def _reset_refused_rows(self, reference: Path) -> None:
+        """A new reference: rows that failed with another one are ready again (and checked against this one)."""
+        for item in self.model.items():
+            if item.status is Status.FAILED and item.reference is not None and item.reference != reference \
+                    and (item.info is None or item.info.state == "broken"):
+                self.model.update(item.id, status=Status.READY, error="", reason="", log="", result=None,
+                                  output=None, fraction=0.0, stage="")
+        self._update_state()
 
     def _check_fits(self) -> None:
         self._fits.clear()
@@ -455,13 +501,15 @@ class MainWindow(QMainWindow):
             folder = item.path.parent
             remembered = self.settings.reference_for(folder)
             if remembered is not None:
-                self.set_reference(remembered, self.tr("Used last time for this folder."))
+                self.set_reference(remembered, "remembered")
                 return
             key = os.path.normcase(str(folder))
             if key not in self._candidates_seen:
                 self._candidates_seen.add(key)
                 exclude = [it.path for it in self.model.items() if it.status is not Status.NOT_BROKEN]
-                self.manager.call(("candidates", key), probe.find_reference_candidates, folder, exclude, item.info)
+                exclude += [it.output for it in self.model.items() if it.output is not None]
+                self.manager.call(("candidates", key), probe.find_reference_candidates, folder, exclude, item.info,
+                                  40, self.settings.pattern)
             return
 
     def _candidates_found(self, candidates) -> None:
@@ -495,11 +543,16 @@ class MainWindow(QMainWindow):
             # a healthy file found inside a dropped folder: not a job, but maybe the reference
             self._left_out_healthy += 1
             self.model.remove(job_id)
-            self.show_message(self.tr("Healthy files in the folder were left out of the list; "
-                                      "one of them can serve as the reference."))
+            if not probe.is_repaired_name(item.path, self.settings.pattern):  # earlier results are no reference
+                self.show_message(self.tr("Healthy files in the folder were left out of the list; "
+                                          "one of them can serve as the reference."))
             self.rowChecked.emit(job_id)
             self._suggest_reference()
             return
+        if status is Status.NOT_BROKEN and probe.is_repaired_name(item.path, self.settings.pattern):
+            info.sentence = self.tr("This file is not broken: it is a repaired copy and plays as it is.")
+            info.reason = self.tr("Already repaired")
+            info.repaired = True  # not offered as the reference
         self.model.update(job_id, status=status, info=info, size=info.size or item.size,
                           error="" if status is Status.READY else info.sentence, log=info.detail)
         if status is Status.READY and self.reference_info is not None and self.reference_info.usable:
@@ -509,9 +562,11 @@ class MainWindow(QMainWindow):
         self._suggest_reference()
 
     # --- repairing ----------------------------------------------------------------------------------
-    def ask(self, title: str, text: str, yes: str, no: str, icon=QMessageBox.Icon.Question) -> bool:
-        """A yes/no question (tests replace this)."""
+    def ask(self, title: str, text: str, yes: str, no: str, icon=QMessageBox.Icon.Question, details: str = "") -> bool:
+        """A yes/no question, with ``details`` behind a "Show Details" button (tests replace this)."""
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, self)
+        if details:
+            box.setDetailedText(details)
         yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
         no_button = box.addButton(no, QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(no_button)
@@ -547,29 +602,41 @@ class MainWindow(QMainWindow):
         if not ref.usable:
             self.tell(self.tr("This reference cannot be used"), ref.sentence)
             return False
-        misfits = sorted({s for i, s in self._fits.items() if s and self.model.item(i) in items})
+        misfits = [it for it in items if self._fits.get(it.id)]
         if misfits:
-            text = self.tr("The reference may not fit the broken files:") + "\n\n" + "\n".join(misfits) + "\n\n" + \
-                self.tr("A repair with the wrong reference usually fails or gives an unplayable file. "
-                        "Repair anyway?")
-            if not self.ask(self.tr("The reference may not fit"), text, self.tr("Repair anyway"),
-                            self.tr("Cancel"), QMessageBox.Icon.Warning):
+            if not self.ask(self.tr("The reference may not fit"), self._misfit_question(ref, misfits),
+                            self.tr("Repair anyway"), self.tr("Cancel"), QMessageBox.Icon.Warning,
+                            details="\n\n".join(f"{it.path.name}: {self._fits[it.id]}" for it in misfits)):
                 return False
-        return self._submit(items, ref.path)
+        # "Repair anyway" means it: the engine skips its fit check for those files
+        return self._submit(items, ref.path, unchecked={it.id for it in misfits})
 
-    def _submit(self, items, reference: Path) -> bool:
+    def _misfit_question(self, ref, misfits) -> str:
+        """One paragraph for the whole batch: which files, one example of why, the question."""
+        names = [it.path.name for it in misfits]
+        shown = ", ".join(names[:4])
+        if len(names) > 4:
+            shown += " " + self.tr("and %n more", "", len(names) - 4)
+        head = self.tr("The reference %1 may not fit %n file(s): %2.", "", len(names)) \
+            .replace("%1", ref.path.name).replace("%2", shown)
+        return head + "\n\n" + self._fits[misfits[0].id] + "\n\n" + \
+            self.tr("A repair with the wrong reference usually gives a file that does not play properly. "
+                    "Repair anyway?")
+
+    def _submit(self, items, reference: Path, unchecked=frozenset()) -> bool:
         options = self.settings.output_options()
         started = 0
         for item in items:
             try:
                 output, overwrite = job_module.resolve_output(item.path, options, self.manager.reserved_outputs())
             except Mp4fixError as e:
-                self.model.update(item.id, status=Status.FAILED, error=str(e), log=e.detail or "")
+                self.model.update(item.id, status=Status.FAILED, error=str(e), log=e.detail or "",
+                                  reason=probe.short_reason(type(e).__name__))
                 self.details.refresh_if(item.id)
                 continue
-            self.model.update(item.id, status=Status.QUEUED, fraction=0.0, stage="", error="", log="",
-                              result=None, output=None)
-            self.manager.submit(item.id, item.path, reference, output, overwrite)
+            self.model.update(item.id, status=Status.QUEUED, fraction=0.0, stage="", error="", reason="", log="",
+                              result=None, output=None, reference=Path(reference))
+            self.manager.submit(item.id, item.path, reference, output, overwrite, check_fit=item.id not in unchecked)
             self.settings.remember_reference(item.path.parent, reference)
             started += 1
         if started:
@@ -583,7 +650,7 @@ class MainWindow(QMainWindow):
         if item is None or item.status not in (Status.FAILED, Status.CANCELLED):
             return
         self.model.update(job_id, status=Status.READY if item.info is None or item.info.state == "broken"
-                          else item.status, error="", log="")
+                          else item.status, error="", reason="", log="")
         self.details.refresh_if(job_id)
         self.start_repair()
 
@@ -632,8 +699,8 @@ class MainWindow(QMainWindow):
         self.model.update(job_id, status=status, result=result, output=result.output, fraction=1.0)
         self._row_done(job_id, status)
 
-    def _job_failed(self, job_id: int, sentence: str, log: str) -> None:
-        self.model.update(job_id, status=Status.FAILED, error=sentence, log=log)
+    def _job_failed(self, job_id: int, sentence: str, log: str, kind: str = "") -> None:
+        self.model.update(job_id, status=Status.FAILED, error=sentence, log=log, reason=probe.short_reason(kind))
         self._row_done(job_id, Status.FAILED)
 
     def _job_cancelled(self, job_id: int) -> None:
@@ -656,10 +723,18 @@ class MainWindow(QMainWindow):
 
     # --- opening results ----------------------------------------------------------------------------
     def play(self, path) -> None:
-        desktop.open_file(path)
+        if not desktop.open_file(path):
+            self.tell(self.tr("No player found"),
+                      self.tr("This computer has no application set up to play %1. The repaired file is here:\n%2")
+                      .replace("%1", Path(path).suffix.lstrip(".").upper() or self.tr("videos"))
+                      .replace("%2", str(path)))
 
     def show_in_folder(self, path) -> None:
-        desktop.show_in_folder(path)
+        if not desktop.show_in_folder(path):
+            folder = Path(path).parent if Path(path).is_file() else Path(path)
+            self.tell(self.tr("No file manager found"),
+                      self.tr("This computer has no file manager set up to open folders. The file is in:\n%1")
+                      .replace("%1", str(folder)))
 
     def _context_menu(self, pos) -> None:
         index = self.table.indexAt(pos)
@@ -673,7 +748,7 @@ class MainWindow(QMainWindow):
             if item.output is not None and item.status in (Status.DONE, Status.DONE_WITH_WARNINGS):
                 menu.addAction(self.tr("Play"), lambda: self.play(item.output))
                 menu.addAction(self.tr("Show in folder"), lambda: self.show_in_folder(item.output))
-            if item.status is Status.NOT_BROKEN:
+            if item.status is Status.NOT_BROKEN and not getattr(item.info, "repaired", False):
                 menu.addAction(self.tr("Use as reference"), lambda: self.set_reference(item.path))
             menu.addAction(self.tr("Remove from list"), lambda: self.remove_row(item.id))
         menu.exec(self.table.viewport().mapToGlobal(pos))
@@ -683,8 +758,47 @@ class MainWindow(QMainWindow):
         self.details.show_item(self.model.item_at(current.row()) if current.isValid() else None)
 
     def _data_changed(self, top_left, bottom_right, roles=()) -> None:
+        current = self.table.currentIndex()
+        if current.isValid() and top_left.row() <= current.row() <= bottom_right.row() \
+                and top_left.column() <= QueueModel.COL_STATUS:
+            # the selected row changed state (checked, started, finished): the panel says so at once
+            self.details.show_item(self.model.item_at(current.row()))
         if top_left.column() <= QueueModel.COL_STATUS:
             self._update_state()
+
+    def _fit_details(self) -> None:
+        """Give the details panel the height its text needs (no sentence cut in half), leaving the queue at least
+        a few rows, and keep the selected row in view."""
+        if not self.splitter.isVisible():
+            return
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0 or len(sizes) != 2:
+            return
+        header = self.table.horizontalHeader().height()
+        rows = self.model.rowCount()
+        row_h = self.table.verticalHeader().defaultSectionSize()
+        frame = 2 * self.table.frameWidth()
+        table_min = header + min(max(rows, 1), 3) * row_h + frame + 2
+        need = self.details.preferred_height(self.details.width() or self.splitter.width())
+        want = max(self.details.minimumSizeHint().height(), min(need, total - table_min))
+        if abs(sizes[1] - want) > 1:
+            self.splitter.setSizes([total - want, want])
+        self._show_current_row()
+
+    def _show_current_row(self) -> None:
+        current = self.table.currentIndex()
+        if current.isValid():
+            self.table.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        from PySide6.QtCore import QEvent  # noqa: PLC0415
+
+        if (obj is self.splitter and event.type() == QEvent.Type.Resize) or \
+                (obj is self.details.content and event.type() == QEvent.Type.LayoutRequest):
+            # the window or the rows above changed size (a title wrapped), or what the panel says did: fit again
+            self._fit_timer.start()
+        return super().eventFilter(obj, event)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -753,9 +867,18 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
-            app = QApplication.instance()
-            if hasattr(app, "apply_theme"):
-                app.apply_theme(self.settings.theme)
+            self.apply_settings()
+
+    def apply_settings(self) -> None:
+        """After the Settings dialog: the theme and the language take effect at once."""
+        from mp4fix.gui.app import apply_language  # noqa: PLC0415 - app imports this module
+
+        app = QApplication.instance()
+        if hasattr(app, "apply_theme"):
+            app.apply_theme(self.settings.theme)
+        if app is not None and self.settings.language != self._language_choice:
+            self._language_choice = self.settings.language
+            apply_language(app, self.settings.language)
 
     def closeEvent(self, event):  # noqa: N802
         if self.manager.busy():

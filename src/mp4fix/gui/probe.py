@@ -32,6 +32,55 @@ class BrokenInfo:
     recoverable: int = 0
     brand: str = ""
     detail: str = ""  # for the "details" expander: boxes, ffmpeg's own words
+    reason: str = ""  # a few words for the queue's Result column when it is not 'broken'
+    repaired: bool = False  # healthy, and named like one of mp4fix's results: not offered as the reference
+
+
+def short_reason(kind: str) -> str:
+    """A few words for the Result column, from the class name of the error a repair ended with (the whole
+    sentence is in the details panel and the tooltip)."""
+    return {
+        "MismatchError": tr("The reference does not fit"),
+        "NothingRecoveredError": tr("Nothing could be recovered"),
+        "UnsupportedCodecError": tr("Codec not supported"),
+        "OutputError": tr("Could not save the result"),
+        "NotBrokenError": tr("Not broken"),
+        "ReferenceError_": tr("The reference cannot be used"),
+        "InputError": tr("The file cannot be read"),
+        "FFmpegError": tr("ffmpeg did not run"),
+    }.get(kind, tr("See the details"))
+
+
+def _input_reason(path: Path) -> str:
+    """A few words on why a file could not even be looked at (the engine's sentence says it in full)."""
+    try:
+        if path.is_dir():
+            return tr("A folder, not a file")
+        if not path.exists():
+            return tr("File not found")
+        if path.stat().st_size == 0:
+            return tr("Empty file")
+        if not os.access(path, os.R_OK):
+            return tr("Cannot be read")
+    except OSError:
+        return tr("Cannot be read")
+    return tr("Not an MP4 or MOV file")
+
+
+def is_repaired_name(path: Path, pattern: str = "<name>_fixed") -> bool:
+    """Whether ``path`` is named like a result of mp4fix (``clip_fixed.mp4``, ``clip_fixed (2).mp4``, or the
+    user's own naming ``pattern``). Such a file is never offered as the reference: its index was made by
+    mp4fix from another reference, so it teaches nothing about the camera."""
+    import re  # noqa: PLC0415
+
+    stem = path.stem
+    for pat in {pattern, "<name>_fixed"}:
+        if "<name>" not in pat:
+            continue
+        head, tail = pat.split("<name>", 1)
+        if re.fullmatch(re.escape(head) + r".+" + re.escape(tail) + r"( \(\d+\))?", stem):
+            return True
+    return False
 
 
 @dataclass
@@ -105,7 +154,7 @@ def inspect_broken(path: Path | str) -> BrokenInfo:
     try:
         d = diagnose(path)
     except Mp4fixError as e:
-        return BrokenInfo(path, size, "unusable", str(e), detail=e.detail or "")
+        return BrokenInfo(path, size, "unusable", str(e), detail=e.detail or "", reason=_input_reason(path))
     detail_parts = []
     boxes = _box_lines(d)
     if boxes:
@@ -127,9 +176,10 @@ def inspect_broken(path: Path | str) -> BrokenInfo:
     if d.has_moov:
         return BrokenInfo(path, d.size or size, "healthy",
                           tr("This file is not broken: its index is complete, so there is nothing to repair. "
-                             "It can serve as the reference."), 0, d.brand, detail)
+                             "It can serve as the reference."), 0, d.brand, detail,
+                          tr("Plays as it is"))
     sentence = d.problem or tr("No audio or video data was found in this file, so there is nothing to recover.")
-    return BrokenInfo(path, d.size or size, "unusable", sentence, 0, d.brand, detail)
+    return BrokenInfo(path, d.size or size, "unusable", sentence, 0, d.brand, detail, tr("No audio or video data"))
 
 
 def _streams_from_fftools(path: Path) -> list[str]:
@@ -232,17 +282,17 @@ def check_fit(broken: BrokenInfo | Path | str, reference: ReferenceInfo | Path |
 
 
 def find_reference_candidates(folder: Path | str, exclude=(), broken: BrokenInfo | None = None,
-                              limit: int = 40) -> list[ReferenceInfo]:
+                              limit: int = 40, pattern: str = "<name>_fixed") -> list[ReferenceInfo]:
     """Healthy recordings in ``folder`` that could serve as the reference, best first.
 
     Best means: fits the broken file (the engine's check when available, else same brand and type), then
-    the most recently modified.
+    the most recently modified. Files named like mp4fix's results (``pattern``) are never candidates.
     """
     folder = Path(folder)
     skip = {os.path.normcase(os.path.abspath(str(p))) for p in exclude}
     try:
         files = [f for f in folder.iterdir() if f.is_file() and is_media_file(f)
-                 and os.path.normcase(os.path.abspath(str(f))) not in skip]
+                 and os.path.normcase(os.path.abspath(str(f))) not in skip and not is_repaired_name(f, pattern)]
     except OSError:
         return []
     if broken is not None:

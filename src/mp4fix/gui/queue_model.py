@@ -57,8 +57,10 @@ class QueueItem:
     output: Path | None = None
     result: object | None = None  # job.JobResult
     error: str = ""  # the sentence
+    reason: str = ""  # the same in a few words, for the Result column
     log: str = ""  # for the "details" expander
     from_folder: bool = False  # came from a dropped folder (healthy files there are not jobs)
+    reference: Path | None = None  # the reference its last repair used
 
     @property
     def key(self) -> str:
@@ -91,7 +93,7 @@ class QueueModel(QAbstractTableModel):
         if s is Status.QUEUED:
             return self.tr("Waiting…")
         if s is Status.RUNNING:
-            return self.stage_text(item.stage)
+            return self.stage_word(item.stage)
         if s is Status.DONE:
             return self.tr("Repaired")
         if s is Status.DONE_WITH_WARNINGS:
@@ -101,6 +103,17 @@ class QueueModel(QAbstractTableModel):
         if s is Status.CANCELLED:
             return self.tr("Cancelled")
         return ""  # pragma: no cover
+
+    def stage_word(self, stage: str) -> str:
+        """The stage in a word or two, for the Status column (``stage_text`` says it in full)."""
+        return {
+            "diagnose": self.tr("Checking…"),
+            "reference": self.tr("Reading reference…"),
+            "scan": self.tr("Scanning…"),
+            "build": self.tr("Indexing…"),
+            "write": self.tr("Writing…"),
+            "verify": self.tr("Verifying…"),
+        }.get(stage, self.tr("Repairing…"))
 
     def stage_text(self, stage: str) -> str:
         return {
@@ -116,7 +129,9 @@ class QueueModel(QAbstractTableModel):
         if item.status in (Status.DONE, Status.DONE_WITH_WARNINGS) and item.output is not None:
             return item.output.name
         if item.status in (Status.FAILED, Status.UNUSABLE, Status.NOT_BROKEN):
-            return item.error or (item.info.sentence if item.info else "")
+            # a few words: a whole sentence does not fit a column (it is in the tooltip and the details panel)
+            return item.reason or (item.info.reason if item.info else "") or item.error \
+                or (item.info.sentence if item.info else "")
         if item.status is Status.CANCELLED:
             return self.tr("Nothing was written.")
         return ""
@@ -185,6 +200,8 @@ class QueueModel(QAbstractTableModel):
             if col == self.COL_RESULT:
                 if item.output is not None and item.status in (Status.DONE, Status.DONE_WITH_WARNINGS):
                     return str(item.output)
+                if item.status in (Status.FAILED, Status.UNUSABLE, Status.NOT_BROKEN):
+                    return item.error or (item.info.sentence if item.info else "")
                 return self.result_text(item)
             if col in (self.COL_STATUS, self.COL_RECOVERED) and item.info is not None:
                 return item.info.sentence

@@ -25,6 +25,8 @@ OVERWRITE_POLICIES = (OVERWRITE_KEEP_BOTH, OVERWRITE_REPLACE, OVERWRITE_STOP)
 
 THEME_SYSTEM, THEME_LIGHT, THEME_DARK = "system", "light", "dark"
 
+LANGUAGE_SYSTEM = "system"  # or a code of mp4fix.i18n.LANGUAGES
+
 
 def pattern_is_valid(pattern: str) -> bool:
     """A naming pattern must contain ``<name>`` (else every file of a batch gets the same name), must add
@@ -98,6 +100,18 @@ class Settings:
     @theme.setter
     def theme(self, value: str) -> None:
         self._s.setValue("appearance/theme", value)
+
+    @property
+    def language(self) -> str:
+        """'system' (the system's UI language) or a language code ('en', 'ja')."""
+        from mp4fix.i18n import LANGUAGES  # noqa: PLC0415
+
+        value = self._s.value("appearance/language", LANGUAGE_SYSTEM, type=str)
+        return value if value in LANGUAGES else LANGUAGE_SYSTEM
+
+    @language.setter
+    def language(self, value: str) -> None:
+        self._s.setValue("appearance/language", value or LANGUAGE_SYSTEM)
 
     # --- the last reference used for each folder --------------------------------------------------
     @staticmethod

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mp4fix.i18n import LANGUAGE_NAMES, LANGUAGES
 from mp4fix.gui.settings import (
     DEFAULT_PATTERN,
+    LANGUAGE_SYSTEM,
     OVERWRITE_KEEP_BOTH,
     OVERWRITE_REPLACE,
     OVERWRITE_STOP,
@@ -74,12 +76,22 @@ class SettingsDialog(QDialog):
         self.theme.addItem(self.tr("Light"), THEME_LIGHT)
         self.theme.addItem(self.tr("Dark"), THEME_DARK)
 
+        self.language = QComboBox()
+        from mp4fix.gui.app import pick_language  # noqa: PLC0415 - the app module imports the window's modules
+
+        self.language.addItem(self.tr("Same as the system (%1)").replace("%1", LANGUAGE_NAMES[pick_language()]),
+                              LANGUAGE_SYSTEM)
+        for code in LANGUAGES:  # each language in its own words, so it can be found whatever the UI says
+            self.language.addItem(LANGUAGE_NAMES[code], code)
+        self.language.setAccessibleName(self.tr("Language"))
+
         form = QFormLayout()
         form.addRow(self.tr("Save repaired files:"), where)
         form.addRow(self.tr("&Name:"), self.pattern)
         form.addRow("", self.example)
         form.addRow(self.tr("If the name is &taken:"), self.overwrite)
         form.addRow(self.tr("&Appearance:"), self.theme)
+        form.addRow(self.tr("&Language:"), self.language)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
@@ -95,6 +107,7 @@ class SettingsDialog(QDialog):
         self.pattern.setText(settings.pattern)
         self.overwrite.setCurrentIndex(max(0, self.overwrite.findData(settings.overwrite)))
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
         self.beside.toggled.connect(self._update_enabled)
         self.folder.textChanged.connect(self._update_enabled)
         self._update_example()
@@ -128,5 +141,6 @@ class SettingsDialog(QDialog):
         self.settings.pattern = self.pattern.text()
         self.settings.overwrite = self.overwrite.currentData()
         self.settings.theme = self.theme.currentData()
+        self.settings.language = self.language.currentData()
         self.settings.sync()
         super().accept()

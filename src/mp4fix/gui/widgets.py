@@ -77,8 +77,11 @@ class DropArea(QFrame):
         self.hint.setObjectName("hint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._compact = False
+        self.title.setWordWrap(True)  # a narrow window wraps the title rather than squeezing the buttons
         self.add_files = QPushButton()
         self.add_folder = QPushButton()
+        for b in (self.add_files, self.add_folder):
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never narrower than its text
         self.add_files.clicked.connect(self.addFilesRequested)
         self.add_folder.clicked.connect(self.addFolderRequested)
 
@@ -112,6 +115,24 @@ class DropArea(QFrame):
         self.setAccessibleName(self.tr("Drop area for broken recordings"))
         self.setAccessibleDescription(self.tr("Press Enter to choose files."))
         self.refresh_icons()
+        self._fit_title()  # the words changed length
+
+    def _fit_title(self) -> None:
+        """On one line beside the buttons when it fits; wrapped when the window is too narrow (never clipped)."""
+        if not self._compact:
+            self.title.setWordWrap(True)
+            return
+        m = self.box.contentsMargins()
+        used = (m.left() + m.right() + self.icon.sizeHint().width() + self.add_files.sizeHint().width()
+                + self.add_folder.sizeHint().width() + 8 + 4 * self.box.spacing())
+        fits = self.title.fontMetrics().horizontalAdvance(self.title.text()) <= self.width() - used
+        if self.title.wordWrap() == fits:
+            self.title.setWordWrap(not fits)
+            self.updateGeometry()
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_title()
 
     def refresh_icons(self) -> None:
         c = colors(self)
@@ -135,6 +156,7 @@ class DropArea(QFrame):
         self.title.setText(self.tr("Drop more broken recordings here") if compact
                            else self.tr("Drop broken recordings here"))
         self.refresh_icons()
+        self._fit_title()
         self.updateGeometry()
 
     def _set_dragging(self, on: bool) -> None:
@@ -255,6 +277,8 @@ class ReferenceSlot(QFrame):
         layout.addLayout(buttons)
         self.info: ReferenceInfo | None = None
         self.path: Path | None = None
+        self._misfit: str | None = None
+        self._note = ""
         self.retranslate()
         self.show_info(None)
 
@@ -283,12 +307,33 @@ class ReferenceSlot(QFrame):
     def _restyle(self) -> None:
         c = colors(self)
         ok = self.info is not None and self.info.usable
-        self.status.setStyleSheet(f"color: {c['ok'] if ok else c['error']};")
-        self.fit.setStyleSheet(f"color: {c['warn']};")
+        tone = ("warn" if self._misfit else "ok") if ok else "error"
+        self.status.setStyleSheet(f"color: {c[tone]};")
+        self.fit.setStyleSheet(f"color: {c['text']};")
+
+    def _status_text(self) -> str:
+        """One verdict: usable and fitting (green), usable but doubtful (amber, the reason below), or not usable."""
+        info = self.info
+        if info is None:
+            return ""
+        if not info.usable:
+            text = "✗ " + info.sentence
+        elif self._misfit:
+            text = "⚠ " + self.tr("A healthy recording, but it may not fit the files to repair:")
+        else:
+            text = "✓ " + info.sentence
+        return text + ("\n" + self._note if self._note and info.usable else "")
+
+    def set_note(self, note: str) -> None:
+        """A line under the verdict, e.g. why this reference was filled in."""
+        self._note = note
+        self.status.setText(self._status_text())
 
     def checking(self, path: Path) -> None:
         self.path = Path(path)
         self.info = None
+        self._misfit = None
+        self._note = ""
         self.hint.hide()
         self.name.setText(self.path.name)
         self.name.setToolTip(str(self.path))
@@ -303,7 +348,9 @@ class ReferenceSlot(QFrame):
 
     def show_info(self, info: ReferenceInfo | None) -> None:
         self.info = info
+        self._misfit = None
         if info is None:
+            self._note = ""
             self.path = None
             self.hint.show()
             for w in (self.name, self.size_label, self.streams, self.status, self.fit):
@@ -319,14 +366,18 @@ class ReferenceSlot(QFrame):
         self.size_label.setVisible(bool(info.size))
         self.streams.setText("\n".join(info.streams))
         self.streams.setVisible(bool(info.streams))
-        self.status.setText(("✓ " if info.usable else "✗ ") + info.sentence)
+        self.status.setText(self._status_text())
         self.status.show()
         self.clear.show()
         self._restyle()
 
     def show_fit(self, sentence: str | None) -> None:
-        self.fit.setText(("⚠ " + sentence) if sentence else "")
+        """Whether the reference fits the files to repair: ``sentence`` says why not (the engine's words)."""
+        self._misfit = sentence
+        self.fit.setText(sentence or "")
         self.fit.setVisible(bool(sentence))
+        if self.info is not None:
+            self.status.setText(self._status_text())
         self._restyle()
 
     def show_suggestion(self, info: ReferenceInfo | None) -> None:

@@ -1,0 +1,94 @@
+"""The timeline: every frame presented when the recorder presented it, audio and video never drifting apart.
+
+A variable-frame-rate recording (frame durations swinging between 25 and 41 ms, as phones and screen
+recorders write) is cut and repaired: every frame lands within one frame duration of its original
+presentation time, over the whole recording, and audio is exact. Constant-rate recordings keep exact
+times (tests/test_repair.py). The report says which times are exact and which are rebuilt, and how well.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import make_fixtures as MF
+import oracle
+from mp4fix.repair import repair
+
+# presentation time of frame N: N/30 s plus a slow swing of 0.3 s (durations 25.8 .. 40.8 ms)
+VFR = "settb=1/90000,setpts=(N/30+0.3*sin(N/40))/TB"
+VFR_REF = "settb=1/90000,setpts=(N/30+0.3*sin(N/40+2))/TB"  # the same camera, another moment
+
+
+def _vfr(name: str, video: str, audio: str, seconds: float, expr: str) -> MF.Recipe:
+    args = ["-f", "lavfi", "-i", MF.VIDEO[video].format(s="320x240", r="30") + "," + expr,
+            "-f", "lavfi", "-i", f"aevalsrc=exprs={MF.AUDIO[audio](2)}:s=48000",
+            "-map", "0:v", "-map", "1:a", "-t", f"{seconds:g}", "-fps_mode", "passthrough",
+            "-enc_time_base:v", "1/90000",  # else the encoder rounds every time to 1/30 s
+            *MF._video_args("h264", "320x240", "30", 2, 60, 26), "-video_track_timescale", "90000",
+            *MF._audio_args(48000, 2, 128)]
+    return MF.Recipe(name, "mp4", tuple(args), f"h264 VFR 25-41 ms + aac, {seconds:g} s", seconds)
+
+
+RECIPES = {"vfr": _vfr("vfr", "testsrc2", "music1", 24, VFR),
+           "vfr_ref": _vfr("vfr_ref", "mandelbrot", "music2", 8, VFR_REF)}
+
+
+def _build(name: str) -> Path:
+    return MF.build_recipe(RECIPES[name])
+
+
+def presentation_seconds(track: oracle.TrackTable) -> np.ndarray:
+    """Each sample's presentation time (s) as a player shows it: media time less the edit list's start."""
+    start = next((e[1] for e in track.edits if e[1] >= 0), 0)
+    return (np.asarray(track.pts, dtype=np.float64) - start) / track.timescale
+
+
+def test_generated_recording_really_varies():
+    video = oracle.read_movie(_build("vfr")).track("vide")
+    d = np.diff(np.sort(video.pts)) / video.timescale
+    assert d.min() < 0.027 and d.max() > 0.039
+
+
+@pytest.mark.parametrize("frac", [0.3, 0.6, 0.9])
+def test_variable_frame_rate_every_frame_within_one_frame(frac, tmp_path):
+    original, reference = _build("vfr"), _build("vfr_ref")
+    start, end = oracle.mdat_span(original)
+    cut = start + int((end - start) * frac)
+    broken = MF.cut(original, tmp_path / "vfr.mp4", cut)
+    report = repair(broken, reference)
+    oracle.assert_same_samples(original, report.output, cut, offset_shift=0, pts="exact",
+                               handlers=("soun",))  # audio: every sample and time exact
+    orig, rep = oracle.read_movie(original).track("vide"), oracle.read_movie(report.output).track("vide")
+    n = oracle.samples_before(orig, cut)
+    assert rep.count == n and rep.sizes == orig.sizes[:n]
+    want, got = presentation_seconds(orig)[:n], presentation_seconds(rep)
+    shown = np.sort(presentation_seconds(orig))
+    frame = np.interp(want, shown[:-1], np.diff(shown))  # how long each frame is shown
+    err = np.abs(got - want)
+    assert np.all(err <= frame), f"worst frame {int(err.argmax())}: {err.max() * 1000:.1f} ms off"
+    # no drift: the last second is as good as the first
+    late = want > want[-1] - 1.0
+    assert np.all(err[late] <= frame[late])
+    video = next(t for t in report.tracks if t.kind == "video")
+    assert video.timing == "rebuilt" and video.timing_accuracy is not None and video.timing_accuracy < 0.05
+    assert any("rebuilt from the audio clock" in w for w in report.warnings)
+    assert report.verify.ok
+
+
+def test_constant_rate_recording_says_its_times_are_exact(fixture_path, broken_file):
+    broken, _ = broken_file("avc_bf_aac48s", "mdat60")
+    report = repair(broken, fixture_path("avc_bf_aac48s_ref"), verify=False)
+    assert {t.timing for t in report.tracks} == {"exact"}
+    assert not any("rebuilt" in w or "approximate" in w for w in report.warnings)
+
+
+def test_a_variable_frame_rate_file_is_checked_without_false_errors():
+    # ffmpeg's null output rounded close frames to one time at its default frame rate and logged "non
+    # monotonically increasing dts" errors for a file that is fine (the original itself)
+    from mp4fix import verify
+
+    result = verify.decode_check(_build("vfr"), full=True)
+    assert result.ok and result.decode_errors == 0, result.log
