@@ -18,7 +18,6 @@ from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
     BoxError,
-    CancelledError,
     InputError,
     NotBrokenError,
     OutputError,
