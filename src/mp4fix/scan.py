@@ -430,7 +430,11 @@ class Scanner:
         last: int | None = None
         run = 0
         next_report = start
+        steps = 0
         while pos < end:
+            steps += 1
+            if self.cancelled is not None and not steps & 31 and self.cancelled():
+                break  # polled every few samples too: a megabyte of slow-to-parse samples takes seconds
             if pos >= next_report:
                 if self.release is not None:
                     self.release(pos)

@@ -970,6 +970,8 @@ class HevcMatcher(Matcher):
             return None
         dependent = address = 0
         if not first:
+            if pic is None:
+                return None  # a picture begins with its first slice segment
             if pps.dependent_slices:
                 dependent = r.read_bit()
             address = r.read(sps.address_bits)
