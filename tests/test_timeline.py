@@ -177,3 +177,16 @@ def test_no_undamaged_sample_is_lost_next_to_damage(kind, fixture_path, tmp_path
         assert intact <= set(r.offsets), f"{t.handler}: {sorted(intact - set(r.offsets))[:5]} lost"
         ends = sorted(zip(r.offsets, r.sizes))
         assert all(o1 + s1 <= o2 for (o1, s1), (o2, _) in zip(ends, ends[1:])), "samples overlap"
+
+
+def test_chunks_nothing_dates_follow_the_frame_counts():
+    # a trial window whose last chunks come after the clock's last sample: no equation dates them (it divided
+    # 0 by 0, and the times came out as NaN)
+    from mp4fix import timeline
+
+    with np.errstate(all="raise"):
+        s = timeline._robust_chain(np.array([0.0, 1.001]), np.zeros(2), np.array([1.001]), np.array([4e6]))
+        assert np.allclose(s, [0.0, 1.001])
+        s = timeline._robust_chain(np.array([0.0, 1.0, 2.0]), np.array([100.0, 0.0, 0.0]), np.array([1.0, 1.0]),
+                                   np.array([4e6, 4e6]))
+        assert np.all(np.isfinite(s)) and np.allclose(np.diff(s), 1.0, atol=1e-3)
