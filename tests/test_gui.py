@@ -785,8 +785,9 @@ def test_japanese_chosen_in_settings_speaks_japanese_in_the_window_and_the_engin
         assert window.drop_area.add_files.text() == "ファイルを追加(&A)…"
         assert window.model.headerData(0, Qt.Orientation.Horizontal) == "ファイル"
         # the rows held the engine's English sentences: they are looked at again and now say it in Japanese
-        qtbot.waitUntil(lambda: "空（0 バイト）" in window.model.items()[0].error, timeout=30_000)
-        assert "MP4 / MOV ファイルではありません" in window.model.items()[1].error
+        # each row is looked at on its own worker: wait for both (they finish in any order)
+        qtbot.waitUntil(lambda: "空（0 バイト）" in window.model.items()[0].error
+                        and "MP4 / MOV ファイルではありません" in window.model.items()[1].error, timeout=30_000)
         window.table.selectRow(0)
         assert "空（0 バイト）" in window.details.sentence.text()
         assert window.model.index(0, 5).data() == "空のファイル"

@@ -211,3 +211,12 @@ def test_verify_stage_removes_the_output_when_cancelled(fixture_path, tmp_copy):
     with pytest.raises(CancelledError):
         verify.verify(out, cancel=token, progress=lambda f: token.cancel())
     assert not out.exists()
+
+
+def test_cancel_as_the_decode_finishes_is_still_a_cancel(fixture_path, tmp_copy):
+    # a cancel that arrives with the last progress line (ffmpeg already done) was lost: the output stayed
+    out = tmp_copy(fixture_path("avc_bf_aac48s_mov"))
+    token = CancelToken()
+    with pytest.raises(CancelledError):
+        verify.verify(out, cancel=token, progress=lambda f: f >= 1.0 and token.cancel())
+    assert not out.exists()

@@ -248,6 +248,8 @@ def decode_check(path: str | os.PathLike, *, full: bool = True, progress: Callab
         duration = 0.0
     if progress is not None and state["last_fraction"] < 1.0:
         progress(1.0)
+    if cancel is not None and cancel.cancelled:  # cancelled while the last lines were read: still cancelled
+        raise CancelledError(_("Cancelled: ffmpeg was stopped while {what}.", what=_("decoding {name}", name=name)))
     log = fftools._trim_log(res.stderr_lines)
     if res.returncode != 0:
         log = (log + "\n" if log else "") + f"ffmpeg exited with code {res.returncode}"
