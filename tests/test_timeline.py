@@ -218,3 +218,33 @@ def test_a_block_written_twice_is_left_out_and_said(fixture_path, tmp_path):
     want = dict(zip(audio_o.offsets, presentation_seconds(audio_o)))
     late = [(o, g) for o, g in zip(audio_r.offsets, presentation_seconds(audio_r)) if o > dst + size]
     assert late and max(abs(g - want[o]) for o, g in late) < 1e-6
+
+
+def test_slow_motion_decode_bursts_and_even_presentation_are_learned_and_kept():
+    # Samsung's slow motion: four frames decoded within 27 ticks, then 11,973 ticks of nothing; presented every
+    # 3,000 ticks. Counting one duration put the whole recording into a few milliseconds
+    from mp4fix import timeline
+    from mp4fix.codecs.base import Matcher
+    from mp4fix.profile import Profile, TrackProfile
+    from mp4fix.scan import TrackScan
+
+    n = 64
+    durations = np.resize(np.array([11973, 9, 9, 9]), n)
+    durations[0] = 12000
+    pos = np.arange(n)
+    pos[1:] = np.resize(np.array([3, 1, 0, 2]), n - 1) + 4 * ((np.arange(1, n) - 1) // 4) + 1  # a cycle of B-frames
+    dts = np.concatenate([[0], np.cumsum(durations)[:-1]])
+    ctts = pos * 3000 + 9018 - dts
+    track = TrackProfile(index=0, track_id=1, handler="vide", fourcc="avc1", timescale=90000, sample_entry=b"",
+                         config={}, trak=b"", sizes=np.full(n, 100), durations=durations, ctts=ctts, keyframes=None,
+                         offsets=np.arange(n) * 100, chunk_sizes=np.ones(n, dtype=np.int64))
+    model = timeline.learn(Profile("", b"", b"", 1000, [track]), {0: pos})
+    rh = model.rhythms[0]
+    assert rh.constant and rh.present == 3000 and len(rh.cycle) == 4
+    from array import array
+
+    ts = TrackScan(track, Matcher(track), array("q", range(0, 100 * n, 100)), array("q", [100] * n),
+                   array("b", [1] * n), array("q", [1] * n))
+    times = timeline._counted(ts, rh, pos - np.arange(n))
+    got_dts = np.concatenate([[0], np.cumsum(times.durations)[:-1]])
+    assert np.array_equal(got_dts + times.ctts, dts + ctts)  # every frame presented where the recorder did

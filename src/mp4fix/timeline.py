@@ -64,6 +64,27 @@ class Rhythm:
     lead_range: tuple[float, float] = (0.0, 0.0)
     #: the most frames by which a sample's presentation position is from its decode position (B-frames)
     max_reorder: int = 0
+    #: durations that repeat in a cycle (Samsung's slow motion decodes four frames within 27 ticks, then waits
+    #: 11,973): frame ``i`` lasts ``cycle[i % len(cycle)]``; empty for one duration
+    cycle: tuple[int, ...] = ()
+    #: when presentation times keep their own even spacing whatever the decode times do (the same slow motion:
+    #: a frame every 3,000 ticks): presentation = position * present + delay; 0 when presentation follows the
+    #: decode grid (``shift``, ``delay``)
+    present: int = 0
+
+    @property
+    def period(self) -> float:
+        """The average time a frame stands for (ticks): the cycle's average, or the nominal duration."""
+        return sum(self.cycle) / len(self.cycle) if self.cycle else float(self.nominal)
+
+    def decode_ticks(self, slots: np.ndarray) -> np.ndarray:
+        """Decode time (ticks) of frame slots on a constant-rate track, the cycle of durations followed."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if not self.cycle:
+            return slots * self.nominal
+        cyc = np.asarray(self.cycle, dtype=np.int64)
+        before = np.concatenate([[0], np.cumsum(cyc)[:-1]])
+        return (slots // len(cyc)) * int(cyc.sum()) + before[slots % len(cyc)]
 
 
 @dataclass(frozen=True)
@@ -154,9 +175,11 @@ def _extend(grid: np.ndarray, upto: int, step: float) -> np.ndarray:
     return np.concatenate([grid, more])
 
 
-def _composition_rule(pres: np.ndarray, grid: np.ndarray, pos: np.ndarray, nominal: int) -> tuple[int, int]:
-    """The (shift, delay) with presentation = grid[pos + shift] + delay that fits the reference best."""
-    best = (0, 0)
+def _composition_rule(pres: np.ndarray, grid: np.ndarray, pos: np.ndarray, nominal: int) -> tuple[int, int, int]:
+    """How presentation times follow from positions, as the reference shows: (shift, delay, 0) with
+    presentation = grid[pos + shift] + delay, or (0, delay, present) with presentation = pos * present + delay
+    when presentation times keep an even spacing of their own (decode times in bursts)."""
+    best = (0, 0, 0)
     best_spread = None
     for shift in range(MAX_SHIFT + 1):
         g = _extend(grid, int(pos.max()) + shift, nominal)
@@ -164,8 +187,35 @@ def _composition_rule(pres: np.ndarray, grid: np.ndarray, pos: np.ndarray, nomin
         delay = float(np.median(resid))
         spread = float(np.median(np.abs(resid - delay)))
         if best_spread is None or spread < best_spread - 0.5:  # ties: the smallest shift
-            best, best_spread = (shift, int(round(delay))), spread
+            best, best_spread = (shift, int(round(delay)), 0), spread
+    gaps = np.diff(np.sort(pres))
+    if best_spread and len(gaps) and np.count_nonzero(gaps > 0) >= 0.9 * len(gaps):
+        present = float(np.median(gaps[gaps > 0]))
+        resid = pres - pos * present
+        delay = float(np.median(resid))
+        spread = float(np.median(np.abs(resid - delay)))
+        if spread < best_spread - 0.5:
+            best = (0, int(round(delay)), int(round(present)))
     return best
+
+
+def _duration_cycle(durations: np.ndarray, longest: int = 8) -> tuple[int, ...]:
+    """The shortest cycle of durations (2 to ``longest`` frames) that nine in ten of ``durations`` follow from the
+    first frame on, or () for none."""
+    d = np.asarray(durations, dtype=np.int64)
+    if len(d) < 4 * 2:
+        return ()
+    for size in range(2, longest + 1):
+        if len(d) < 3 * size:
+            break
+        pattern = []
+        for k in range(size):
+            values, counts = np.unique(d[k::size], return_counts=True)
+            pattern.append(int(values[np.argmax(counts)]))
+        follows = np.resize(np.asarray(pattern, dtype=np.int64), len(d)) == d
+        if follows.mean() >= 0.9 and sum(pattern) > 0 and len(set(pattern)) > 1:
+            return tuple(pattern)
+    return ()
 
 
 def learn(profile: Profile, orders: dict[int, np.ndarray | None] | None = None) -> TimingModel:
@@ -193,6 +243,9 @@ def learn(profile: Profile, orders: dict[int, np.ndarray | None] | None = None) 
         dts = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
         drift = np.abs(dts[:len(body)] - np.arange(len(body)) * nominal)
         constant = bool(len(body) == 0 or drift.max() <= 0.5 * max(nominal, 1)) and nominal > 0
+        # a cycle of frame durations is a camera's slow motion; a subtitle's or a data track's durations are not
+        cycle = () if constant or t.handler != "vide" else _duration_cycle(body)
+        constant = constant or bool(cycle)
         # how much one duration varies, robustly (an odd first frame of 2 s is not the rhythm)
         jitter = 1.4826 * float(np.median(np.abs(body - np.median(body)))) / t.timescale if len(body) > 1 else 0.0
         start = origin(t, profile.movie_timescale)
@@ -221,15 +274,15 @@ def learn(profile: Profile, orders: dict[int, np.ndarray | None] | None = None) 
                     # is no measure of it); a few chunks show little of it: no tighter than 0.1 s then
                     mad = 1.4826 * float(np.median(np.abs(leads - lead)))
                     spread = float(max(mad, 1e-3 if len(leads) >= FEW_CHUNKS else 0.1))
-        shift, delay, reorder = 0, 0, 0
+        shift, delay, reorder, present = 0, 0, 0, 0
         if t.ctts is not None and len(t.ctts):
             pos = orders.get(t.index) if orders else None
             k = min(len(pos), n) if pos is not None else n
             p = np.arange(k) if pos is None else np.asarray(pos[:k], dtype=np.int64)
-            shift, delay = _composition_rule(dts[:k] + t.ctts[:k], dts, p, nominal)
+            shift, delay, present = _composition_rule(dts[:k] + t.ctts[:k], dts, p, nominal)
             reorder = int(np.abs(p - np.arange(k)).max()) if k else 0
         out[t.index] = Rhythm(nominal, constant, jitter, start, lead, spread, shift, delay, head, lead_range,
-                              reorder)
+                              reorder, cycle, present)
     return TimingModel(clock, out, *(_ending(profile, clock) if clock is not None else ({}, 0)))
 
 
@@ -482,7 +535,7 @@ def _clock_losses(clock_scan: TrackScan, rc: Rhythm, anchor: int | None, rhythms
         a_off = np.asarray(a_ts.offsets, dtype=np.int64)
         a_starts = _chunk_starts(a_off, np.asarray(a_ts.sizes, dtype=np.int64))
         a_lost = np.zeros(len(a_off), dtype=np.int64)  # anchor frames lost before each anchor sample
-        d_v = ra.nominal / a_ts.track.timescale
+        d_v = ra.period / a_ts.track.timescale
         lo, hi = ra.lead_range
         tol = 1e-3 + 1.0 / min(scale, a_ts.track.timescale)  # a millisecond, and the rounding of ticks
     cum_counts = np.concatenate([[0], np.cumsum(counts)])
@@ -544,16 +597,21 @@ def _counted(ts: TrackScan, rh: Rhythm, reorder: np.ndarray | None) -> TrackTime
     """Every sample the nominal duration (audio, and tracks with nothing to date them by)."""
     entries = len(ts.sizes)
     slots = np.arange(entries, dtype=np.int64)
-    return TrackTimes(np.full(entries, rh.nominal, dtype=np.int64), _ctts_constant(ts, slots, rh, reorder),
+    ticks = rh.decode_ticks(np.arange(entries + 1))
+    return TrackTimes(np.diff(ticks), _ctts_constant(ts, slots, rh, reorder),
                       "exact" if rh.constant else "approximate")
 
 
 def _ctts_constant(ts: TrackScan, slots: np.ndarray, rh: Rhythm, reorder: np.ndarray | None) -> np.ndarray | None:
     """Composition offsets (ticks) of a constant-rate track whose sample i decodes in frame slot ``slots[i]``:
     it is presented in the slot of its presentation position, by the reference's rule."""
+    if rh.present and ts.track.ctts is not None:  # presentation on an even grid of its own
+        shown = slots + (reorder if reorder is not None else 0)
+        return (shown * rh.present + rh.delay - rh.decode_ticks(slots)).astype(np.int64)
     if reorder is not None or (ts.track.ctts is not None and rh.shift):
         r = reorder if reorder is not None else 0
-        return ((r + rh.shift) * rh.nominal + rh.delay + np.zeros(len(slots), dtype=np.int64)).astype(np.int64)
+        shown = rh.decode_ticks(slots + r + rh.shift)
+        return (shown - rh.decode_ticks(slots) + rh.delay).astype(np.int64)
     if ts.track.ctts is not None:
         return np.full(len(slots), rh.delay, dtype=np.int64)
     return None
@@ -581,7 +639,7 @@ def _fitted(ts: TrackScan, rh: Rhythm, ck: tuple[np.ndarray, np.ndarray, float],
     offs = np.asarray(ts.offsets, dtype=np.int64)
     sizes = np.asarray(ts.sizes, dtype=np.int64)
     n = len(offs)
-    d = rh.nominal / scale
+    d = rh.period / scale
     starts = _chunk_starts(offs, sizes)
     counts = np.diff(np.concatenate([starts, [n]]))
     lost_between = _gap_after(offs, sizes, gaps)
@@ -623,7 +681,7 @@ def _fitted(ts: TrackScan, rh: Rhythm, ck: tuple[np.ndarray, np.ndarray, float],
         allowed = 1.5 + 3.0 * rh.lead_spread / d
         if not usable.any() or np.mean(np.abs(frac - k_chunk)[usable] > allowed) < 0.2:
             slots = np.arange(n, dtype=np.int64) + np.repeat(k_chunk, counts)
-            times.durations = np.diff(np.concatenate([slots, [slots[-1] + 1]])) * rh.nominal
+            times.durations = np.diff(rh.decode_ticks(np.concatenate([slots, [slots[-1] + 1]])))
             times.ctts = _ctts_constant(ts, slots, rh, reorder)
             times.lost = int(k_chunk[-1])
             if times.lost:
