@@ -67,6 +67,12 @@ VCL_TYPES = frozenset((NAL_SLICE, NAL_DPA, NAL_IDR))
 AU_START_TYPES = frozenset((NAL_SEI, NAL_SPS, NAL_PPS, NAL_AUD, 14, 15, 16, 17, 18))
 #: types a sample can begin with (what ``candidates`` looks for)
 SAMPLE_START_TYPES = (1, 2, 5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 18)
+#: unspecified (0, 24..31) and reserved (22, 23) types: they may only follow the primary picture's first VCL NAL
+#: unit (7.4.1.2.3), and their payload cannot be checked, so they are taken only when the reference's samples
+#: show them (Dolby Vision writes its RPU as type 28)
+UNCHECKED_TYPES = frozenset((0, 22, 23)) | frozenset(range(24, 32))
+#: the unspecified type Dolby Vision uses for its RPU in AVC streams ('dvav'/'dva1', or 'avc1' + 'dvvC'/'dvcC')
+DOVI_RPU = 28
 
 #: profiles whose SPS carries chroma_format_idc, bit depths and scaling matrices (7.3.2.1.1)
 HIGH_PROFILES = frozenset((100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135))
@@ -910,6 +916,13 @@ class AvcMatcher(Matcher):
         #: (older Android writers: the encoder's Annex B output buffer behind a single length); learned by
         #: learn_reference
         self.wrapped = False
+        #: unspecified / reserved NAL unit types (``UNCHECKED_TYPES``) the reference's access units carry after
+        #: their picture; learned by learn_reference
+        self.extra_types: frozenset[int] = frozenset(
+            (DOVI_RPU,) if any(k in track.config for k in ("dvcC", "dvvC", "dvwC")) else ())
+        #: every access unit of the reference ends with such a NAL unit (a Dolby Vision RPU): one whose data ends
+        #: right after its picture is incomplete; learned by learn_reference
+        self.extra_always = False
 
     # -- parameter sets met in the stream --
 
@@ -1045,12 +1058,15 @@ class AvcMatcher(Matcher):
         partition_a = False
         layered = self.layered
         pending_prefix = -1  # start of a prefix NAL unit (14) met after the picture, awaiting its slice
+        extra = False  # a NAL unit of a learned unspecified type followed the picture
         p = pos
         stop = pos  # end of the access unit so far
         while True:
             if p + ls >= end:
                 if cur is not None and p < end and self.multi_slice:
                     return None  # a length field cut by the end: the picture may go on
+                if cur is not None and self.extra_always and not extra:
+                    return None  # the data ends before the unit every access unit of this stream ends with
                 break
             n = read_length(data, p, ls)
             body = p + ls
@@ -1059,6 +1075,8 @@ class AvcMatcher(Matcher):
             if body + n > end:
                 # a NAL unit cut by the end of the data: say "incomplete" only if it continues the picture
                 if cur is not None and self._continues(data, body, end, cur, pictures, sps_map, pps_map):
+                    return None
+                if cur is not None and self.extra_always and not extra:
                     return None
                 break
             hdr = data[body]
@@ -1151,6 +1169,10 @@ class AvcMatcher(Matcher):
                 if cur is None or not layered:
                     break
                 pending_prefix = -1
+            elif t in self.extra_types:  # reserved or unspecified, shown by the reference: after the picture
+                if cur is None or pending_prefix >= 0 or data[body + n - 1] == 0:
+                    break  # (the last byte of a NAL unit is never 0: all there is to check)
+                extra = True
             else:  # 0, 22, 23 and 24..31: reserved or unspecified
                 break
             p = body + n
@@ -1177,6 +1199,8 @@ class AvcMatcher(Matcher):
             return self.aux_pictures
         if t == NAL_FILLER:  # more filler of this sample, if what is there is all 0xFF
             return hdr >> 5 == 0 and all_bytes(data, body + 1, end, 0xFF)
+        if t in self.extra_types:
+            return True
         if t not in VCL_TYPES:
             return False
         try:
@@ -1292,6 +1316,9 @@ class AvcMatcher(Matcher):
         base_sps, base_pps = dict(self.sps), dict(self.pps)
         self.aso, self.aud_always = True, False  # measure without the constraints learned below
         self.wrapped = _wraps_annexb(data, offsets[:8], sizes[:8], self.length_size)
+        extra, always = _trailing_types(data, offsets, sizes, self.length_size, self.wrapped)
+        self.extra_types = self.extra_types | extra
+        self.extra_always = False
 
         def run() -> tuple[int, list[tuple[int, AvcAccessUnit | None]], bool]:
             self.sps, self.pps = dict(base_sps), dict(base_pps)
@@ -1329,6 +1356,7 @@ class AvcMatcher(Matcher):
             self.multi_slice = any(au.slices > len(au.pictures) for _, au in known)
             self.aud_always = all(au.aud for _, au in known) and len(known) == len(offsets)
             self.aso = self._aso_by_profile or any(au.pictures[0].first_mb != 0 for _, au in known)
+            self.extra_always = always and len(known) == len(offsets)
             # the POC step, from the runs of consecutive measured samples
             runs, current = [], []
             for i, au in units:
@@ -1356,7 +1384,8 @@ class AvcMatcher(Matcher):
     def clone(self) -> "AvcMatcher":
         """A fresh matcher (parameter sets from avcC only) that keeps what learn_reference learned."""
         other = type(self)(self.track)
-        for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always", "wrapped"):
+        for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always", "wrapped",
+                     "extra_types", "extra_always"):
             setattr(other, name, getattr(self, name))
         return other
 
@@ -1385,6 +1414,32 @@ def annexb_nal_units(unit: bytes) -> list[bytes]:
         if sc < 0:
             return out
         start = sc + 3
+
+
+def _trailing_types(data, offsets: list[int], sizes: list[int], ls: int, wrapped: bool) -> tuple[frozenset[int], bool]:
+    """The unspecified / reserved NAL unit types (``UNCHECKED_TYPES``) the reference's samples carry after their
+    first VCL NAL unit, and whether every sample carries one there."""
+    found: set[int] = set()
+    every = bool(offsets)
+    for off, size in zip(offsets, sizes):
+        p, end = off, off + size
+        nals = []
+        while p + ls < end:
+            n = read_length(data, p, ls)
+            if n < 1 or p + ls + n > end:
+                break
+            unit = bytes(data[p + ls:p + ls + n])
+            nals.extend(annexb_nal_units(unit) if wrapped else [unit])
+            p += ls + n
+        seen_vcl = here = False
+        for nal in nals:
+            t = nal[0] & 0x1F
+            if seen_vcl and t in UNCHECKED_TYPES and not nal[0] & 0x80:
+                found.add(t)
+                here = True
+            seen_vcl = seen_vcl or t in VCL_TYPES
+        every = every and here
+    return frozenset(found), every
 
 
 def _wraps_annexb(data, offsets: list[int], sizes: list[int], ls: int) -> bool:
