@@ -196,6 +196,7 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report.bytes_skipped = result.bytes_skipped
         report.bytes_padding = result.bytes_padding
         report.truncated_tail = result.tail
+        report.tail_lost = result.tail_lost
     for ts in result.tracks:
         t = ts.track
         if ts.matcher is None:
@@ -222,6 +223,10 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
                                         "{size} bytes in {n} places belonged to no track that could be rebuilt "
                                         "and were left out of the index.", len(result.skipped),
                                         size=result.bytes_skipped, n=len(result.skipped)))
+    if result.tail_lost:
+        report.warnings.append(_("The last {size} bytes before the end of the data are more than the one sample the "
+                                 "recording stopped in, but no sample in them could be measured: they were left out "
+                                 "of the index.", size=result.tail))
     if verify:
         report.verify = _verify(p.output, report_progress, cancel, full_check)
     report_progress("verify", 1.0, _("Done"))

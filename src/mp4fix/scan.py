@@ -66,6 +66,9 @@ class ScanResult:
     padding: list[tuple[int, int]] = field(default_factory=list)  # free/skip boxes and zero runs between samples
     tail: int = 0  # bytes at the cut that hold an incomplete sample
     cut_sample: bool = False  # the tail is known to begin a sample of a self-delimiting track (not a guess)
+    #: the tail is longer than any sample of any track: it holds more than the one sample the cut broke, and
+    #: what it holds could not be measured (lost, not merely incomplete)
+    tail_lost: bool = False
 
     @property
     def bytes_skipped(self) -> int:
@@ -110,6 +113,10 @@ class Scanner:
         self._gap = min(self._gap, UNKNOWN_GAP_MAX)
         self._gap_memo: dict[int, bool] = {}
         self._tail_stride = max((m.stride for m in matchers if m is not None and not m.self_delimiting), default=0)
+        # a recording of fixed-size samples only (PCM): less data left after a sample than the shortest sample or
+        # run any track has is the beginning of the sample the cut broke (nothing else can follow the last one)
+        self._tail_unit = 0 if self.strong else min(
+            (matchers[i].stride or matchers[i].shortest_run for i in self.weak), default=0)
         # a sample the cut broke can only begin within about one sample of the end: twice the largest sample of
         # a self-delimiting track (the reference's, grown by what the scan finds) is where one is looked for
         self._cut_reach = 2 * max((int(profile.tracks[i].sizes.max()) for i in self.strong
@@ -361,7 +368,7 @@ class Scanner:
         if self._end - pos <= self._cut_reach and self._cut_start_at(pos):
             return True
         if not self.strong:  # only weak tracks (e.g. a PCM-only recording): they follow each other
-            return bool(self._weak_fits(pos))
+            return bool(self._weak_fits(pos)) or 0 < self._end - pos < self._tail_unit
         if depth > 1 and any(self._follows(pos + m.size, depth - 1) for _ti, m in self._weak_fits(pos)):
             return True
         return depth > 1 and self._gap > 0 and self._strong_after_gap(pos)
@@ -442,6 +449,10 @@ class Scanner:
                     largest = max((max(t.sizes) for t in result.tracks if t.sizes), default=0)
                     if end - pos <= max(4 * largest, TAIL_ALLOWANCE):
                         result.tail = end - pos
+                        # (zeros at the very end are room the recorder never wrote, not lost samples)
+                        written = np.flatnonzero(self.arr[pos:end])
+                        used = int(written[-1]) + 1 if written.size else 0
+                        result.tail_lost = used > self._largest_sample(largest)
                     else:
                         result.skipped.append((pos, end))
                     break
@@ -475,6 +486,17 @@ class Scanner:
         if self.progress is not None:
             self.progress(1.0)
         return result
+
+    def _largest_sample(self, kept: int) -> int:
+        """The most bytes one sample (or one run of fixed-size samples) of any track can hold: the reference's
+        largest, or the largest kept."""
+        most = kept
+        for t, m in zip(self.profile.tracks, self.matchers):
+            if len(t.sizes):
+                most = max(most, int(t.sizes.max()))
+            if m is not None and not m.self_delimiting:
+                most = max(most, m.longest_run)
+        return most
 
     def _choose(self, pos: int, last: int | None, run: int) -> tuple[int, SampleMatch] | None:
         strong = self._strong_fits(pos)

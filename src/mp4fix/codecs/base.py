@@ -45,6 +45,9 @@ class Matcher:
     max_run_bytes: int = 0
     #: ... and the longest run the reference shows (bytes): less than that left means the cut broke the run
     longest_run: int = 0
+    #: ... and the shortest (bytes): a recording of such samples only whose data ends less than that after a
+    #: sample ends there with a sample the cut broke
+    shortest_run: int = 0
     #: True for start-code codecs (MPEG-4 Part 2) whose data marks where the next sample of their own stream
     #: begins but not where this one ends: ``match`` returns the sample up to that next start (or up to ``end``,
     #: with ``SampleMatch.open_end``), and the scanner ends it earlier where other tracks' samples fill the gap

@@ -43,6 +43,7 @@ class FixedRuns(Matcher):
             self._run_bytes, longest = [], frame_bytes
         self.max_run_bytes = max(4 * longest, 1 << 20)
         self.longest_run = longest
+        self.shortest_run = min(self._run_bytes, default=frame_bytes)
         if len(chunk_samples) and int(chunk_samples.max()) == 1:
             # the reference never writes two of these samples in a row (a timecode track's single sample):
             # no run "up to the next recognised sample" is offered
