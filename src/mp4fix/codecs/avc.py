@@ -923,6 +923,12 @@ class AvcMatcher(Matcher):
         #: every access unit of the reference ends with such a NAL unit (a Dolby Vision RPU): one whose data ends
         #: right after its picture is incomplete; learned by learn_reference
         self.extra_always = False
+        #: the picture sizes of the avcC's SPSs: a track keeps one size, so an in-band SPS of another size begins a
+        #: sample of another track (stills of another size in a track of their own)
+        self._config_sizes = {(s.width, s.height) for s in self.sps.values()}
+        #: every sample of the reference is an IDR picture (a track of stills): so is every sample; learned by
+        #: learn_reference
+        self.idr_only = False
 
     # -- parameter sets met in the stream --
 
@@ -1100,7 +1106,7 @@ class AvcMatcher(Matcher):
                 except BitstreamError:
                     break
                 if cur is None and (sh.redundant_pic_cnt or (sh.first_mb != 0 and not self.aso)
-                                    or (self.aud_always and not aud)):
+                                    or (self.aud_always and not aud) or (self.idr_only and t != NAL_IDR)):
                     break  # not how a picture of this stream begins: a primary slice at macroblock 0
                 if t == NAL_DPA:
                     partition_a = True
@@ -1130,6 +1136,8 @@ class AvcMatcher(Matcher):
                         s = self._in_band_sps(bytes(data[body:body + n]))
                     except BitstreamError:
                         break
+                    if self._config_sizes and (s.width, s.height) not in self._config_sizes:
+                        break  # a picture size this track does not have: another track's parameter set
                     if sps_new is None:
                         sps_new, sps_map = {}, dict(sps_map)
                     sps_new[s.sps_id] = sps_map[s.sps_id] = s
@@ -1314,7 +1322,7 @@ class AvcMatcher(Matcher):
         offsets = np.asarray(offsets).tolist()
         sizes = np.asarray(sizes).tolist()
         base_sps, base_pps = dict(self.sps), dict(self.pps)
-        self.aso, self.aud_always = True, False  # measure without the constraints learned below
+        self.aso, self.aud_always, self.idr_only = True, False, False  # measure without what is learned below
         self.wrapped = _wraps_annexb(data, offsets[:8], sizes[:8], self.length_size)
         extra, always = _trailing_types(data, offsets, sizes, self.length_size, self.wrapped)
         self.extra_types = self.extra_types | extra
@@ -1357,6 +1365,7 @@ class AvcMatcher(Matcher):
             self.aud_always = all(au.aud for _, au in known) and len(known) == len(offsets)
             self.aso = self._aso_by_profile or any(au.pictures[0].first_mb != 0 for _, au in known)
             self.extra_always = always and len(known) == len(offsets)
+            self.idr_only = len(known) >= 2 and len(known) == len(offsets) and all(au.idr for _, au in known)
             # the POC step, from the runs of consecutive measured samples
             runs, current = [], []
             for i, au in units:
@@ -1385,7 +1394,7 @@ class AvcMatcher(Matcher):
         """A fresh matcher (parameter sets from avcC only) that keeps what learn_reference learned."""
         other = type(self)(self.track)
         for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always", "wrapped",
-                     "extra_types", "extra_always"):
+                     "extra_types", "extra_always", "idr_only"):
             setattr(other, name, getattr(self, name))
         return other
 
