@@ -32,6 +32,7 @@ class TrackTables:
     durations: np.ndarray
     ctts: np.ndarray | None
     keyframes: np.ndarray  # bool
+    trim: int = 0  # ticks at the end of the media the edit list leaves out (the recording stopped before them)
 
     @property
     def media_duration(self) -> int:
@@ -53,7 +54,7 @@ def track_tables(ts: TrackScan, times: TrackTimes, offset_shift: int = 0) -> Tra
         offs = starts + within * np.repeat(each, counts)
         sizes = np.repeat(each, counts)
         keys = np.repeat(keys, counts)
-    return TrackTables(t, offs, sizes, np.asarray(times.durations, dtype=np.int64), times.ctts, keys)
+    return TrackTables(t, offs, sizes, np.asarray(times.durations, dtype=np.int64), times.ctts, keys, times.trim)
 
 
 def reference_order(track: TrackProfile, matcher, data, limit: int = 3000) -> np.ndarray | None:
@@ -127,7 +128,8 @@ def edit_list(tt: TrackTables, movie_ts: int) -> list[tuple[int, int, float]]:
 
     Empty edits (media_time -1: the track starts later) and each edit's media_time (AAC priming, the B-frame
     delay) are kept as the reference has them, so audio and video keep their relative start; the last edit's
-    duration is set to cover the recovered presentation span.
+    duration is set to cover the recovered presentation span, less what the timeline says the recording's end
+    leaves out (``TrackTables.trim``).
     """
     ref = tt.track.edit_list
     if not ref:
@@ -135,7 +137,7 @@ def edit_list(tt: TrackTables, movie_ts: int) -> list[tuple[int, int, float]]:
     ts = tt.track.timescale
     dts = np.concatenate([[0], np.cumsum(tt.durations)[:-1]]) if len(tt.durations) else np.zeros(0, np.int64)
     comp = dts + (tt.ctts if tt.ctts is not None else 0)
-    end = int((comp + tt.durations).max()) if len(comp) else 0
+    end = int((comp + tt.durations).max()) - tt.trim if len(comp) else 0
     first = int(comp.min()) if len(comp) else 0
     out: list[tuple[int, int, float]] = []
     normal = [e for e in ref if e[1] != -1]

@@ -40,6 +40,7 @@ from mp4fix.timeline import TimingModel
 from mp4fix.write import window_layout, write_file
 
 WINDOW = 4 << 20  # bytes of media data per evidence window
+MIN_WINDOW = 256 << 10  # a recording shorter than three of these is judged as one window
 RECOGNISED = 0.5  # a window whose data the reference's tracks explain less than this is not recognised
 ERRORS_PER_FRAME = 0.5  # decoding errors per video frame (or audio frame, without video) that fail a window
 TRIAL_TIMEOUT = 120.0
@@ -61,9 +62,13 @@ class Window:
 
 
 def windows(start: int, end: int, size: int = WINDOW) -> list[tuple[int, int]]:
-    """Up to three windows over [start, end): the whole range when it is short, else its start, middle, end."""
-    if end - start <= 3 * size:
+    """Three windows over [start, end): its start, middle and end; a shorter range is cut in three (damage in
+    one part must not speak for the whole), a very short one is one window."""
+    if end - start < 3 * MIN_WINDOW:
         return [(start, end)]
+    if end - start <= 3 * size:
+        a, b = start + (end - start) // 3, start + 2 * (end - start) // 3
+        return [(start, a), (a, b), (b, end)]
     mid = start + (end - start - size) // 2
     return [(start, start + size), (mid, mid + size), (end - size, end)]
 
@@ -148,20 +153,39 @@ def nothing_like_reference(broken: Path, reference: Path, profile: Profile, matc
         detail=detail)
 
 
+def _clean_stretch(result: ScanResult) -> tuple[int, int]:
+    """The byte range of the window the trial decodes: the longest stretch between lost bytes (skipped data,
+    zero runs) that begins at a video keyframe. After lost bytes a decoder misses the pictures later ones refer
+    to: those errors would say nothing about the reference."""
+    bounds = sorted(result.skipped + result.padding)
+    edges = [result.start] + [b for _a, b in bounds]
+    ends = [a for a, _b in bounds] + [result.end]
+    keys = sorted(o for ts in result.tracks if ts.matcher is not None and ts.track.kind == "video"
+                  for o, k in zip(ts.offsets, ts.keyframes) if k)
+    videos = any(ts.matcher is not None and ts.track.kind == "video" and ts.sizes for ts in result.tracks)
+    best, size = (result.start, result.end), -1
+    for lo, hi in zip(edges, ends):
+        if videos:
+            lo = next((k for k in keys if lo <= k < hi), None)
+            if lo is None:
+                continue
+        if hi - lo > size:
+            best, size = (lo, hi), hi - lo
+    return best if size >= 0 else (result.end, result.end)
+
+
 def _write_trial(mf: MediaFile, profile: Profile, w: Window, timing: TimingModel, path: Path) -> int:
-    """A small file of the window's samples, video from its first keyframe on; returns the frames it holds
-    that count for the verdict (video frames, or audio frames in a file without video)."""
-    result = w.result
+    """A small file of the window's samples in its cleanest stretch (``_clean_stretch``), video from a
+    keyframe on; returns the frames it holds that count for the verdict (video frames, or audio frames in a
+    file without video)."""
+    lo, hi = _clean_stretch(w.result)
     tracks = []
-    for ts in result.tracks:
+    for ts in w.result.tracks:
         if ts.matcher is None or not ts.sizes:
             continue
-        if ts.track.kind == "video":
-            first_key = next((i for i, k in enumerate(ts.keyframes) if k), None)
-            if first_key is None:
-                continue
-            ts = ts.tail_from(first_key)
-        tracks.append(ts)
+        keep = [i for i, (o, n) in enumerate(zip(ts.offsets, ts.sizes)) if lo <= o and o + n <= hi]
+        if keep:
+            tracks.append(ts.tail_from(keep[0]).head(len(keep)))
     counted = [ts for ts in tracks if ts.track.kind == "video"] or [ts for ts in tracks if ts.track.kind == "audio"]
     if not counted:
         return 0

@@ -238,6 +238,9 @@ def timing_note(track, times: timeline.TrackTimes) -> str:
     extra = "".join("; " + n for n in times.notes)
     if times.claim == "rebuilt":
         ms = max(10, int(round(times.accuracy * 1000 / 10.0)) * 10)
+        if times.reason == "gaps":
+            return _("times after the damaged data rebuilt from the audio clock, to within about {ms} ms",
+                     ms=ms) + extra
         if track.kind == "video":
             return _("times rebuilt from the audio clock (variable frame rate), to within about {ms} ms",
                      ms=ms) + extra

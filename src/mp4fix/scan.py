@@ -57,6 +57,11 @@ class TrackScan:
         return TrackScan(self.track, self.matcher, self.offsets[k:], self.sizes[k:], self.keyframes[k:],
                          self.counts[k:], self.matches[k:] if self.matches else [])
 
+    def head(self, n: int) -> "TrackScan":
+        """The same track's first ``n`` samples."""
+        return TrackScan(self.track, self.matcher, self.offsets[:n], self.sizes[:n], self.keyframes[:n],
+                         self.counts[:n], self.matches[:n] if self.matches else [])
+
 
 @dataclass
 class ScanResult:
@@ -661,9 +666,9 @@ class Scanner:
             merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
             merged = merged[_not_zero_filled(self.arr, merged, self._end)]
             for c in merged.tolist():
-                for _ti, m in self._strong_fits(c):
+                for ti, m in self._strong_fits(c):
                     if self._follows(c + m.size):
-                        return c
+                        return self._latest_start(c, ti, c + m.size, usable)
                 if len(self._cache) > 4096:
                     self._cache.clear()
             if self.progress is not None:
@@ -672,6 +677,20 @@ class Scanner:
                 return None
             pos = stop
         return None
+
+
+    def _latest_start(self, c: int, tc: int, stop: int, usable: np.ndarray) -> int:
+        """After lost bytes, the first confirmed sample at ``c`` (of track ``tc``) may be a false one that began in
+        the damage and ran into a real sample, ending where that one ends (AAC resynchronises so): when a sample
+        starts later and ends at the same place, the later, shorter one is the real one. Not for the same track's
+        codecs in which the end of a sample is itself a sample (an H.264 access unit without its leading SEI)."""
+        later = [self.matchers[ti].candidates(usable, c + 1, stop) for ti in self.strong]
+        found = np.unique(np.concatenate(later)) if later else np.zeros(0, np.int64)
+        for x in found[::-1].tolist():
+            for ti, m in self._strong_fits(x):
+                if x + m.size == stop and (ti != tc or not self.matchers[ti].tails_are_samples):
+                    return x
+        return c
 
 
 def _not_zero_filled(arr: np.ndarray, positions: np.ndarray, end: int) -> np.ndarray:

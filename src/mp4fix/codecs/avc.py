@@ -33,8 +33,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
-                                read_length, sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
+                                poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
@@ -165,7 +165,7 @@ class PPS:
 def _skip_scaling_list(r: BitReader, size: int) -> None:
     """scaling_list() of 7.3.2.1.1.1: only the delta_scale codes matter for parsing."""
     last = nxt = 8
-    for _ in range(size):
+    for _n in range(size):
         if nxt != 0:
             delta = r.se()
             if not -128 <= delta <= 127:
@@ -180,7 +180,7 @@ def _skip_hrd(r: BitReader) -> None:
     if cpb_cnt > 32:
         raise BitstreamError("cpb_cnt out of range")
     r.skip(8)  # bit_rate_scale, cpb_size_scale
-    for _ in range(cpb_cnt):
+    for _n in range(cpb_cnt):
         r.ue()
         r.ue()
         r.skip(1)
@@ -215,7 +215,7 @@ def _parse_vui_reorder(r: BitReader) -> int | None:
     if not r.read_bit():  # bitstream_restriction_flag
         return None
     r.skip(1)
-    for _ in range(4):
+    for _n in range(4):
         r.ue()
     reorder = r.ue()
     r.ue()  # max_dec_frame_buffering
@@ -268,7 +268,7 @@ def parse_sps(nal: bytes) -> SPS:
         n = r.ue()
         if n > 255:
             raise BitstreamError("num_ref_frames_in_pic_order_cnt_cycle out of range")
-        off_ref = tuple(r.se() for _ in range(n))
+        off_ref = tuple(r.se() for _n in range(n))
     elif poc_type != 2:
         raise BitstreamError("pic_order_cnt_type out of range")
     max_num_ref_frames = r.ue()
@@ -283,7 +283,7 @@ def parse_sps(nal: bytes) -> SPS:
     mbaff = False if frame_mbs_only else r.read_flag()
     r.skip(1)  # direct_8x8_inference_flag
     if r.read_bit():  # frame_cropping_flag
-        for _ in range(4):
+        for _n in range(4):
             r.ue()
     reorder = None
     if r.read_bit():  # vui_parameters_present_flag
@@ -318,10 +318,10 @@ def parse_pps(nal: bytes, sps_map: dict[int, SPS] | None = None) -> PPS:
         if map_type > 6:
             raise BitstreamError("slice_group_map_type out of range")
         if map_type == 0:
-            for _ in range(num_groups):
+            for _n in range(num_groups):
                 r.ue()  # run_length_minus1
         elif map_type == 2:
-            for _ in range(num_groups - 1):
+            for _n in range(num_groups - 1):
                 r.ue()  # top_left
                 r.ue()  # bottom_right
         elif map_type in (3, 4, 5):
@@ -397,7 +397,7 @@ def parse_avcc(payload: bytes) -> AvcConfig:
 
     def take_list(pos: int, count: int) -> tuple[list[bytes], int]:
         items = []
-        for _ in range(count):
+        for _n in range(count):
             if pos + 2 > len(b):
                 raise BitstreamError("avcC parameter set list truncated")
             n = int.from_bytes(b[pos:pos + 2], "big")
@@ -552,9 +552,9 @@ def slice_header_tail(r: BitReader, h: SliceHeader, pps: PPS) -> None:
                 raise BitstreamError("num_ref_idx_active out of range")
     # ref_pic_list_modification() (7.3.3.1)
     if st not in (SLICE_I, SLICE_SI):
-        for _ in range(2 if st == SLICE_B else 1):
+        for _n in range(2 if st == SLICE_B else 1):
             if r.read_bit():
-                for _ in range(max_refs + 1):
+                for _n in range(max_refs + 1):
                     idc = _ue(r)
                     if idc == 3:
                         break
@@ -569,12 +569,12 @@ def slice_header_tail(r: BitReader, h: SliceHeader, pps: PPS) -> None:
         if _ue(r) > 7 or (chroma != 0 and _ue(r) > 7):
             raise BitstreamError("log2_weight_denom out of range")
         for count in ((n0, n1) if st == SLICE_B else (n0,)):
-            for _ in range(count):
+            for _n in range(count):
                 if r.read_bit():
                     if not (-128 <= _se(r) <= 127 and -128 <= _se(r) <= 127):
                         raise BitstreamError("luma weight out of range")
                 if chroma != 0 and r.read_bit():
-                    for _ in range(4):
+                    for _n in range(4):
                         if not -128 <= _se(r) <= 127:
                             raise BitstreamError("chroma weight out of range")
     if h.nal_ref_idc != 0:
@@ -582,7 +582,7 @@ def slice_header_tail(r: BitReader, h: SliceHeader, pps: PPS) -> None:
         if h.nal_type == NAL_IDR:
             r.skip(2)  # no_output_of_prior_pics_flag, long_term_reference_flag
         elif r.read_bit():  # adaptive_ref_pic_marking_mode_flag
-            for _ in range(64):
+            for _n in range(64):
                 op = _ue(r)
                 if op == 0:
                     break
@@ -863,6 +863,7 @@ class AvcMatcher(Matcher):
     """Access units of an H.264 track in MP4 (sample entries 'avc1' and 'avc3', plus 'avc2'/'avc4')."""
 
     fourccs = ("avc1", "avc2", "avc3", "avc4")
+    tails_are_samples = True
     block_size = 1 << 22  # candidates() works on blocks of this many bytes
 
     def __init__(self, track: TrackProfile):
@@ -911,7 +912,10 @@ class AvcMatcher(Matcher):
         #: every sample of the reference has an access unit delimiter: then a sample needs one
         self.aud_always = False
         self._ps_cache = ParameterSetMemo()
-        self.max_nal = nal_limit(track)
+        # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
+        levels = [s.level_idc for s in self.sps.values()] + [self.config.level]
+        limits = [level_limit("avc", lv) for lv in levels]
+        self.max_nal = nal_limit(track, None if None in limits else max(limits))
         #: the reference writes an access unit as one length-prefixed unit holding start-code delimited NAL units
         #: (older Android writers: the encoder's Annex B output buffer behind a single length); learned by
         #: learn_reference
@@ -988,7 +992,7 @@ class AvcMatcher(Matcher):
             header = data[p + ls]
             return 1 < n <= CUT_NAL_MAX and p + ls + n > end and not header & 0x80 \
                 and (header & 0x1F) in SAMPLE_START_TYPES
-        for _ in range(16):
+        for _n in range(16):
             if p + ls + 1 > end:
                 return False
             n = read_length(data, p, ls)

@@ -59,6 +59,9 @@ class Matcher:
     #: than the end of the data: an unclosed sample ends where the first confirmed sample of another track
     #: begins inside the reach
     reach_is_bound: ClassVar[bool] = False
+    #: True for codecs whose samples are sequences of units where the last units alone also make a sample (an
+    #: H.264/HEVC access unit without its leading parameter sets or SEI, an MPEG-4 frame without its headers)
+    tails_are_samples: ClassVar[bool] = False
 
     def __init__(self, track: TrackProfile):
         """Prepare from the reference track (codec configuration). Raise ``MismatchError`` if unusable."""

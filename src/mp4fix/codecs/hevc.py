@@ -29,8 +29,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
-                                read_length, sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
+                                poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
@@ -148,7 +148,7 @@ def _profile_tier_level(r: BitReader, max_sub_layers_minus1: int) -> tuple[int, 
     profile_idc = r.read(5)
     r.skip(32 + 4 + 43 + 1)  # compatibility flags, source flags, constraint flags, inbld/reserved
     level_idc = r.read(8)
-    flags = [(r.read_bit(), r.read_bit()) for _ in range(max_sub_layers_minus1)]
+    flags = [(r.read_bit(), r.read_bit()) for _n in range(max_sub_layers_minus1)]
     if max_sub_layers_minus1 > 0:
         r.skip(2 * (8 - max_sub_layers_minus1))
     for profile_present, level_present in flags:
@@ -162,14 +162,14 @@ def _profile_tier_level(r: BitReader, max_sub_layers_minus1: int) -> tuple[int, 
 def _scaling_list_data(r: BitReader) -> None:
     """7.3.4: skipped, only its length matters."""
     for size_id in range(4):
-        for _ in range(0, 6, 3 if size_id == 3 else 1):
+        for _n in range(0, 6, 3 if size_id == 3 else 1):
             if not r.read_bit():  # scaling_list_pred_mode_flag
                 if _ue(r) > 5:  # scaling_list_pred_matrix_id_delta
                     _fail("scaling_list_pred_matrix_id_delta")
             else:
                 if size_id > 1:
                     _se(r)  # scaling_list_dc_coef_minus8
-                for _ in range(min(64, 1 << (4 + (size_id << 1)))):
+                for _n in range(min(64, 1 << (4 + (size_id << 1)))):
                     _se(r)  # scaling_list_delta_coef
 
 
@@ -189,7 +189,7 @@ def _st_ref_pic_set(r: BitReader, idx: int, num_sets: int, sets: list[Rps], max_
         ref = sets[ref_idx]
         n0, n1 = len(ref.s0), len(ref.s1)
         used, use_delta = [], []
-        for _ in range(n0 + n1 + 1):
+        for _n in range(n0 + n1 + 1):
             u = r.read_bit()
             used.append(u)
             use_delta.append(1 if u else r.read_bit())
@@ -221,11 +221,11 @@ def _st_ref_pic_set(r: BitReader, idx: int, num_sets: int, sets: list[Rps], max_
         if num_negative > max_pics or num_positive > max_pics - num_negative:
             _fail("num_negative_pics/num_positive_pics")
         s0, s1, poc = [], [], 0
-        for _ in range(num_negative):
+        for _n in range(num_negative):
             poc -= _ue(r) + 1
             s0.append((poc, r.read_bit()))
         poc = 0
-        for _ in range(num_positive):
+        for _n in range(num_positive):
             poc += _ue(r) + 1
             s1.append((poc, r.read_bit()))
     if len(s0) + len(s1) > max_pics:
@@ -246,7 +246,7 @@ def _hrd_parameters(r: BitReader, common: bool, max_sub_layers_minus1: int) -> N
             if sub_pic:
                 r.skip(4)
             r.skip(15)
-    for _ in range(max_sub_layers_minus1 + 1):
+    for _n in range(max_sub_layers_minus1 + 1):
         fixed_general = r.read_bit()
         fixed_within_cvs = 1 if fixed_general else r.read_bit()
         low_delay = 0
@@ -261,7 +261,7 @@ def _hrd_parameters(r: BitReader, common: bool, max_sub_layers_minus1: int) -> N
                 _fail("cpb_cnt_minus1")
         for present in (nal, vcl):
             if present:
-                for _ in range(cpb_cnt):
+                for _n in range(cpb_cnt):
                     _ue(r)
                     _ue(r)
                     if sub_pic:
@@ -286,7 +286,7 @@ def _vui_parameters(r: BitReader, max_sub_layers_minus1: int) -> None:
         _ue(r)
     r.skip(3)  # neutral_chroma_indication, field_seq, frame_field_info_present
     if r.read_bit():  # default_display_window_flag
-        for _ in range(4):
+        for _n in range(4):
             _ue(r)
     if r.read_bit():  # vui_timing_info_present_flag
         r.skip(64)
@@ -296,7 +296,7 @@ def _vui_parameters(r: BitReader, max_sub_layers_minus1: int) -> None:
             _hrd_parameters(r, True, max_sub_layers_minus1)
     if r.read_bit():  # bitstream_restriction_flag
         r.skip(3)
-        for _ in range(5):
+        for _n in range(5):
             _ue(r)
 
 
@@ -338,7 +338,7 @@ def parse_sps(rbsp: bytes) -> Sps:
         _fail("bit depth / log2_max_pic_order_cnt_lsb_minus4")
     ordering_info = r.read_bit()
     dec, reorder = [], []
-    for _ in range(0 if ordering_info else max_sub_minus1, max_sub_minus1 + 1):
+    for _n in range(0 if ordering_info else max_sub_minus1, max_sub_minus1 + 1):
         d, n = _ue(r) + 1, _ue(r)
         _ue(r)  # sps_max_latency_increase_plus1
         if d > 16 or n > d - 1:
@@ -383,7 +383,7 @@ def parse_sps(rbsp: bytes) -> Sps:
         n = _ue(r)
         if n > 32:
             _fail("num_long_term_ref_pics_sps")
-        for _ in range(n):
+        for _n in range(n):
             r.skip(s.log2_max_poc_lsb)
             s.lt_used.append(r.read_bit())
     s.temporal_mvp = r.read_bit()
@@ -450,7 +450,7 @@ def parse_pps(rbsp: bytes) -> Pps:
         if p.tile_cols > 64 or p.tile_rows > 64:
             _fail("num_tile_columns/rows")
         if not r.read_bit():  # uniform_spacing_flag
-            for _ in range(p.tile_cols - 1 + p.tile_rows - 1):
+            for _n in range(p.tile_cols - 1 + p.tile_rows - 1):
                 _ue(r)
         r.skip(1)  # loop_filter_across_tiles_enabled_flag
     p.loop_filter_across_slices = r.read_bit()
@@ -482,7 +482,7 @@ def parse_pps(rbsp: bytes) -> Pps:
                 n = _ue(r) + 1
                 if n > 6:
                     _fail("chroma_qp_offset_list_len_minus1")
-                for _ in range(2 * n):
+                for _n in range(2 * n):
                     _se(r)
             _ue(r)
             _ue(r)
@@ -602,6 +602,7 @@ class HevcMatcher(Matcher):
     """Access units of an HEVC track, measured NAL unit by NAL unit."""
 
     fourccs = ("hvc1", "hev1", "dvh1", "dvhe")
+    tails_are_samples = True
 
     def __init__(self, track: TrackProfile):
         super().__init__(track)
@@ -610,7 +611,6 @@ class HevcMatcher(Matcher):
             raise MismatchError(_("The reference's HEVC track has no decoder configuration (hvcC)."),
                                 detail=f"track {track.track_id}")
         self._ps_cache = ParameterSetMemo()  # parsed parameter sets by their bytes (bounded)
-        self.max_nal = nal_limit(track)
         self._vps: dict[int, Vps] = {}
         self._sps: dict[int, Sps] = {}
         self._pps: dict[int, Pps] = {}
@@ -633,6 +633,9 @@ class HevcMatcher(Matcher):
         self._config_sizes = {(s.width, s.height) for s in self._sps.values()}
         #: learned: every sample of the reference is an IRAP picture (a track of stills): so is every sample
         self.irap_only = False
+        # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
+        limits = [level_limit("hevc", lv) for lv in [s.level_idc for s in self._sps.values()] + [self.level_idc]]
+        self.max_nal = nal_limit(track, None if None in limits else max(limits))
         #: learned: the fewest NAL units the reference's access units have after their first slice segment
         #: (more slice segments, other layers, suffix units); tells a cut at a NAL unit boundary from the end
         self.trailing_min = 0
@@ -664,12 +667,12 @@ class HevcMatcher(Matcher):
             raise ValueError("lengthSizeMinusOne = 2 is not allowed")
         pos = 23
         self._hvcc_types: set[int] = set()
-        for _ in range(rec[22]):
+        for _n in range(rec[22]):
             nal_type = rec[pos] & 0x3F
             self._hvcc_types.add(nal_type)
             count = int.from_bytes(rec[pos + 1:pos + 3], "big")
             pos += 3
-            for _ in range(count):
+            for _n in range(count):
                 size = int.from_bytes(rec[pos:pos + 2], "big")
                 nal = rec[pos + 2:pos + 2 + size]
                 if len(nal) != size or size < 2:
@@ -723,7 +726,7 @@ class HevcMatcher(Matcher):
         first slice segment opens a picture whose header, as far as the bytes go, parses."""
         ls = self.length_size
         p = pos
-        for _ in range(16):
+        for _n in range(16):
             if p + ls + 2 > end:
                 return False
             n = read_length(data, p, ls)
@@ -1031,7 +1034,7 @@ class HevcMatcher(Matcher):
                     bits = _ceil_log2(num_pic_total)
                     for lx, present in ((l0, True), (l1, is_b)):
                         if present and r.read_bit():
-                            for _ in range(lx + 1):
+                            for _n in range(lx + 1):
                                 if r.read(bits) >= num_pic_total:
                                     return None
                 if is_b:
@@ -1124,15 +1127,15 @@ class HevcMatcher(Matcher):
         for lx in (l0, l1):
             if lx < 0:
                 continue
-            luma_flags = [r.read_bit() for _ in range(lx + 1)]
-            chroma_flags = [r.read_bit() for _ in range(lx + 1)] if chroma else [0] * (lx + 1)
+            luma_flags = [r.read_bit() for _n in range(lx + 1)]
+            chroma_flags = [r.read_bit() for _n in range(lx + 1)] if chroma else [0] * (lx + 1)
             for lf, cf in zip(luma_flags, chroma_flags):
                 if lf:
                     if not -128 <= _se(r) <= 127:
                         _fail("delta_luma_weight")
                     _se(r)
                 if cf:
-                    for _ in range(2):
+                    for _n in range(2):
                         if not -128 <= _se(r) <= 127:
                             _fail("delta_chroma_weight")
                         _se(r)

@@ -162,7 +162,7 @@ def parse_vol(payload: bytes) -> Vol:
             raise BitstreamError("reserved sprite_enable")
         if sprite in (SPRITE_STATIC, SPRITE_GMC):
             if sprite != SPRITE_GMC:
-                for _ in range(4):
+                for _n in range(4):
                     r.skip(13)
                     _marker(r)
             r.skip(6 + 2 + 1)  # no_of_sprite_warping_points, sprite_warping_accuracy, sprite_brightness_change
@@ -178,7 +178,7 @@ def parse_vol(payload: bytes) -> Vol:
         if shape == GRAYSCALE:
             r.skip(3)
         if r.read_flag():  # quant_type
-            for _ in range(2):  # load_intra_quant_mat, load_nonintra_quant_mat
+            for _n in range(2):  # load_intra_quant_mat, load_nonintra_quant_mat
                 if r.read_flag():
                     for _k in range(64):
                         if r.read(8) == 0:
@@ -337,6 +337,7 @@ class Mpeg4VisualMatcher(Matcher):
     """MPEG-4 Part 2 video; 'mp4v' entries that carry JPEG go to the Motion-JPEG matcher."""
 
     fourccs = ("mp4v",) + AVI_FOURCCS
+    tails_are_samples = True
     open_ended = True
     block_size = 1 << 20
 
@@ -383,7 +384,7 @@ class Mpeg4VisualMatcher(Matcher):
         if data[q + 3] not in self.start_codes:
             return False
         p = q
-        for _ in range(16):
+        for _n in range(16):
             code = data[p + 3]
             if code not in SAMPLE_START:
                 return False
