@@ -291,8 +291,8 @@ class Scanner:
         short look-alike inside the last real sample, such as four bytes of an audio frame or of a hint sample
         that parse on their own, or a long one that begins inside an earlier sample); the run is the chain of the
         most samples (of those, one whose first track follows this track in the reference's layout, then the one
-        that begins last). A look-alike ends the chain it starts, as nothing
-        ends where it begins, while the real samples go on to where the open-ended sample ends."""
+        that begins last). A look-alike ends the chain it starts, as nothing ends where it begins, while the real
+        samples go on to where the open-ended sample ends."""
         others = self._others(ti)
         if not others:
             return None
