@@ -297,3 +297,23 @@ def test_a_nal_unit_longer_than_any_picture_is_not_believed(tmp_path):
     with MediaFile(path) as mf:
         got = m.match(mf.data, 0, mf.size)
         assert got is None or got.size <= last
+
+
+def test_uncompressed_audio_tables_hold_runs_not_frames(fixture_path, broken_file):
+    """An hour of 48 kHz PCM is 173 million frames: the rebuilt tables keep one entry per chunk (one sample size,
+    run-length durations), never a row per frame (5 million frames took 440 MiB before)."""
+    from mp4fix import repair as R
+    from mp4fix.scan import Scanner
+    from mp4fix.source import MediaFile
+
+    broken, cut = broken_file("avc_pcm_mov", "mdat90")
+    p = R.plan(broken, fixture_path("avc_pcm_mov_ref"), check_fit=False)
+    with MediaFile(broken) as mf:
+        result = Scanner(mf.data, mf.arr, p.profile, R._fresh(p)).run(p.diagnosis.mdat_start, p.diagnosis.mdat_end)
+        peak = _peak(lambda: R._assemble(mf, p, result))
+        _layout, moov, built, _times = R._assemble(mf, p, result)
+    pcm = next(tt for tt in built if tt.track.kind == "audio")
+    assert pcm.samples > 100_000 and len(pcm.offsets) < 1_000
+    assert peak < 16 << 20
+    stsz = moov.find(b"stsz", moov.find(b"sowt"))
+    assert int.from_bytes(moov[stsz + 8:stsz + 12], "big") == 4  # one sample size for every frame, no table

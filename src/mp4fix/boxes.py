@@ -360,6 +360,11 @@ def build_table(btype: str, rows: np.ndarray, dtype: str = ">u4", version: int =
     return Node(btype, payload=payload)
 
 
+def build_stsz_constant(size: int, count: int) -> Node:
+    """An stsz box for ``count`` samples of ``size`` bytes each (no table)."""
+    return Node("stsz", payload=Stsz.build(dict(sample_size=size, sample_count=count, rows=b"")))
+
+
 def build_stsz(sizes: np.ndarray) -> Node:
     sizes = np.asarray(sizes, dtype=np.int64)
     if len(sizes) and np.all(sizes == sizes[0]):

@@ -213,9 +213,9 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         if note:
             report.warnings.append(_("Track {id} ({kind} '{fourcc}'): {note}.", id=t.track_id,
                                      kind=kind_name(t.kind), fourcc=t.fourcc, note=note))
-        report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
-                                         tt.media_duration / t.timescale, int(tt.sizes.sum()),
-                                         keyframes=int(tt.keyframes.sum()), note=note, timing=tm.claim,
+        report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, tt.samples,
+                                         tt.media_duration / t.timescale, tt.bytes,
+                                         keyframes=tt.keyframe_count, note=note, timing=tm.claim,
                                          timing_accuracy=tm.accuracy if tm.claim == "rebuilt" else None))
     if result.bytes_skipped:
         report.warnings.append(ngettext("{size} bytes in {n} place belonged to no track that could be rebuilt "
@@ -260,7 +260,7 @@ def _stretch_single_samples(built: list[build.TrackTables]) -> None:
     span = max((tt.media_duration / tt.track.timescale for tt in built
                 if tt.track.kind in ("video", "audio") and tt.track.timescale), default=0.0)
     for tt in built:
-        if len(tt.track.sizes) == 1 and len(tt.sizes) == 1 and span > 0:
+        if len(tt.track.sizes) == 1 and tt.samples == 1 and span > 0:
             tt.durations[0] = max(1, round(span * tt.track.timescale))
 
 

@@ -83,7 +83,8 @@ class TimingModel:
 
 @dataclass
 class TrackTimes:
-    """Decode durations and composition offsets of one track's recovered samples, and how sure they are."""
+    """Decode durations and composition offsets of one track's recovered samples, and how sure they are: one
+    value per entry of the scan (a sample, or a run of equal uncompressed audio frames, each lasting it)."""
 
     durations: np.ndarray  # int64 per table row
     ctts: np.ndarray | None
@@ -93,6 +94,8 @@ class TrackTimes:
     notes: list[str] = field(default_factory=list)
     #: ticks of the track's media its edit list leaves out at the end (the recording stopped before them)
     trim: int = 0
+    #: ticks the last sample of each entry lasts longer (lost data after it); None when nothing was lost
+    extra: np.ndarray | None = None
     #: why times were rebuilt: 'rate' (the rate varies) or 'gaps' (lost data left the count of frames unsure)
     reason: str = "rate"
 
@@ -339,16 +342,11 @@ def rebuild(result: ScanResult, model: TimingModel) -> dict[int, TrackTimes]:
         ends = np.cumsum(counts + lost)  # a sample before lost bytes lasts until the clock's next sample
         ck = (np.asarray(clock_scan.offsets, dtype=np.int64),
               ends * (rc.nominal / clock_scan.track.timescale) + rc.origin, rc.origin)
-        out[clock] = _counted(clock_scan, rc, int(counts.sum()), None)
+        out[clock] = _counted(clock_scan, rc, None)
         if model.clock_trim and _clock_finished(clock_scan, tracks, model.runs):
             out[clock].trim = model.clock_trim
         if lost.any():
-            rows_lost = np.repeat(lost, counts) if counts.max() > 1 else lost
-            # PCM rows: the lost time goes to the last row of the run before the gap
-            if counts.max() > 1:
-                rows_lost = np.zeros(int(counts.sum()), dtype=np.int64)
-                rows_lost[np.cumsum(counts) - 1] = lost
-            out[clock].durations = out[clock].durations + rows_lost * rc.nominal
+            out[clock].extra = lost * rc.nominal  # the sample before the gap lasts until the next one
             n = int(lost.sum())
             out[clock].notes.append(ngettext("{n} audio frame lost with damaged data was counted; later sound "
                                              "keeps its time", "{n} audio frames lost with damaged data were "
@@ -360,14 +358,14 @@ def rebuild(result: ScanResult, model: TimingModel) -> dict[int, TrackTimes]:
             continue
         t = ts.track
         rh = rhythms.get(ti) or Rhythm(t.sample_duration or 1, True, 0.0, 0.0, None, 0.0)
-        rows = int(np.sum(ts.counts)) if ts.counts else len(ts.sizes)
         reorder = _reorder(ts, gaps, rh.max_reorder)
         if t.kind in ("text", "subtitle"):  # shown until the next one: nothing in the bytes says how long
-            out[ti] = _counted(ts, rh, rows, reorder)
+            out[ti] = _counted(ts, rh, reorder)
             out[ti].claim = "approximate" if not rh.constant else "exact"
             continue
-        if rh.lead is None or ck is None or t.kind == "audio" or rh.nominal <= 0:
-            out[ti] = _counted(ts, rh, rows, reorder)
+        runs = bool(ts.counts) and max(ts.counts) > 1  # runs of fixed-size samples: nothing to date them by
+        if rh.lead is None or ck is None or t.kind == "audio" or rh.nominal <= 0 or runs:
+            out[ti] = _counted(ts, rh, reorder)
             if not rh.constant and t.kind == "video":
                 out[ti].notes.append(_("variable frame rate and no audio to rebuild it from"))
             elif not rh.constant:
@@ -540,10 +538,11 @@ def _around(frames: float, most: int = 120) -> np.ndarray:
     return np.arange(max(0, centre - w), centre + w + 1)
 
 
-def _counted(ts: TrackScan, rh: Rhythm, rows: int, reorder: np.ndarray | None) -> TrackTimes:
+def _counted(ts: TrackScan, rh: Rhythm, reorder: np.ndarray | None) -> TrackTimes:
     """Every sample the nominal duration (audio, and tracks with nothing to date them by)."""
-    slots = np.arange(rows, dtype=np.int64)
-    return TrackTimes(np.full(rows, rh.nominal, dtype=np.int64), _ctts_constant(ts, slots, rh, reorder),
+    entries = len(ts.sizes)
+    slots = np.arange(entries, dtype=np.int64)
+    return TrackTimes(np.full(entries, rh.nominal, dtype=np.int64), _ctts_constant(ts, slots, rh, reorder),
                       "exact" if rh.constant else "approximate")
 
 
