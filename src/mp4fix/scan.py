@@ -688,6 +688,8 @@ class Scanner:
         found = np.unique(np.concatenate(later)) if later else np.zeros(0, np.int64)
         for x in found[::-1].tolist():
             for ti, m in self._strong_fits(x):
+                if m.confirm:
+                    continue  # bytes that say nothing on their own (an empty hint sample: four zeros)
                 if x + m.size == stop and (ti != tc or not self.matchers[ti].tails_are_samples):
                     return x
         return c
