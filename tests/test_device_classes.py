@@ -384,6 +384,7 @@ REAL = [("dolby_dvav.mp4", True, (0.6, 0.9), False),
         ("samsung_sef_superslowmo.mp4", False, (0.3, 0.6, 0.9), False),
         ("android12_recorder.m4a", True, (0.3, 0.6, 0.9), False),
         ("quicktime_hinted_3gpp.3gp", True, (0.3, 0.6, 0.9), False),
+        ("quicktime_export_3gpp.3gp", True, (0.3, 0.6, 0.9), False),  # AMR samples of five frames after MPEG-4
         ("pixel_motionphoto_topshots.mp4", False, (0.6, 0.9, 0.99), False),
         ("quicktime7_mp4v.mov", False, (0.9,), False),
         ("media3muxer_sowt.mp4", True, (0.3, 0.6, 0.9), False),
@@ -404,7 +405,8 @@ def _name(r) -> str:
     pytest.param(*REAL[0], marks=pytest.mark.skip(reason=f"no real recordings in {EXTRA}"))])
 def test_real_recordings_of_these_classes(name, free, fracs, whole, tmp_path):
     """Cut as run.sh cuts them (at a share of the media data when it starts late, behind reserved room) and
-    repaired with themselves: every sample of every track before the cut back at its offset and size."""
+    repaired with themselves: every sample of every track before the cut back at its offset and size, no track
+    longer than the original's."""
     original = _real(name)
     data = bytearray(original.read_bytes())
     top = oracle.top_level_boxes(original)
@@ -427,3 +429,6 @@ def test_real_recordings_of_these_classes(name, free, fracs, whole, tmp_path):
             r = next((x for x in fixed.tracks if x.track_id == t.track_id), None)
             got = (r.offsets, r.sizes) if r is not None else ([], [])
             assert got == (t.offsets[:n], t.sizes[:n]), f"{name} at {frac}: track {t.track_id} ({t.handler})"
+            if r is not None:  # (a placeholder sample without duration is not stretched over the recording)
+                assert sum(r.durations) / r.timescale <= sum(t.durations) / t.timescale + 0.5, \
+                    f"{name} at {frac}: track {t.track_id} lasts too long"

@@ -260,7 +260,8 @@ def _stretch_single_samples(built: list[build.TrackTables]) -> None:
     span = max((tt.media_duration / tt.track.timescale for tt in built
                 if tt.track.kind in ("video", "audio") and tt.track.timescale), default=0.0)
     for tt in built:
-        if len(tt.track.sizes) == 1 and tt.samples == 1 and span > 0:
+        # (a single sample the reference gives no duration, such as an Android 'mett' placeholder, keeps none)
+        if len(tt.track.sizes) == 1 and tt.samples == 1 and span > 0 and int(tt.track.durations[0]) > 0:
             tt.durations[0] = max(1, round(span * tt.track.timescale))
 
 

@@ -24,6 +24,7 @@ OPEN_END_RUN = 2  # samples of other tracks that must follow an open-ended sampl
 OPEN_END_BLOCK = 1 << 16  # bytes of candidates examined at a time when ending an open-ended sample
 OPEN_END_RUN_LOOKBACK = 4  # samples' worth of bytes whose candidates are asked for at once, walking back
 OPEN_END_CHAIN_MAX = 4096  # sample starts followed back from the end of an open-ended sample's reach
+OPEN_END_CHAIN_SAMPLES = 16  # samples of a run followed to see whether two runs meet
 UNKNOWN_GAP_MIN = 64 << 10  # the least gap allowed for samples of a track that cannot be parsed ...
 UNKNOWN_GAP_MAX = 16 << 20  # ... and the most
 TAIL_ALLOWANCE = 1 << 20  # unrecognised bytes at the cut still taken for one incomplete sample
@@ -344,7 +345,8 @@ class Scanner:
 
     def _run_inside(self, ti: int, pos: int, stop: int) -> int | None:
         """For a reach the data ended: the first position after ``pos`` where a run of other tracks' samples
-        begins (see ``_others_fill``) that no such run starting inside its first sample contradicts."""
+        begins (see ``_others_fill``) that no such run starting inside its first sample contradicts (one it runs
+        into)."""
         others = self._others(ti)
         if not others:
             return None
@@ -361,13 +363,33 @@ class Scanner:
                 out.extend(c for c in blocks[k] if a <= c < b)
             return out
 
+        chains: dict[int, set[int]] = {}
+
+        def chain(c: int) -> set[int]:
+            """Where the samples of the run from ``c`` begin (a few of them)."""
+            if c not in chains:
+                out, q = set(), c
+                for _ in range(OPEN_END_CHAIN_SAMPLES):
+                    fits = [m for tj in others for m in self._options(tj, q)] if q < stop else []
+                    if not fits:
+                        break
+                    out.add(q)
+                    q += fits[0].size
+                out.add(q)
+                chains[c] = out
+            return chains[c]
+
         def good(c: int, depth: int = 0) -> bool:
             if c not in first:
                 first[c] = self._others_fill(ti, c, stop)
             size = first[c]
             if size is None:
                 return False
-            return depth >= 8 or not any(good(c2, depth + 1) for c2 in cands(c + 1, min(c + size, stop)))
+            # a run that starts inside this one's first sample and that this one runs into: this one began in
+            # the open-ended sample's bytes (a run that never meets it, such as AMR samples one frame later, is
+            # no contradiction)
+            return depth >= 8 or not any(good(c2, depth + 1) and chain(c2) & chain(c)
+                                         for c2 in cands(c + 1, min(c + size, stop)))
 
         x = pos + 1
         while x < stop:
