@@ -43,9 +43,9 @@ from test_repair import check_repair
 from mp4fix.codecs import make_matcher
 from mp4fix.codecs.data import learn_data_matcher
 from mp4fix.profile import Profile
-from mp4fix.scan import Scanner
 from mp4fix.reference import learn_profile
 from mp4fix.repair import repair
+from mp4fix.scan import Scanner
 from mp4fix.source import MediaFile
 
 EXTRA = Path(os.environ.get("MP4FIX_RW_EXTRA") or Path(__file__).resolve().parents[2] / "scratch" / "rw-extra")

@@ -375,7 +375,7 @@ def _hint_walk(data, pos: int, end: int, m: HintSampleMatcher | None):
     p = pos + 4
     reach = p  # where the data the sample's own constructors point into ends
     facts = []
-    for _ in range(count):
+    for _packet in range(count):
         if p + 12 > end:
             return None
         head, second = data[p + 4], data[p + 5]
@@ -402,7 +402,7 @@ def _hint_walk(data, pos: int, end: int, m: HintSampleMatcher | None):
         if p + n * HINT_CONSTRUCTOR > end:
             return None
         kinds, refs, blocks = set(), set(), set()
-        for _ in range(n):
+        for _entry in range(n):
             c = bytes(data[p:p + HINT_CONSTRUCTOR])
             kind = c[0]
             kinds.add(kind)
