@@ -22,7 +22,7 @@ RESYNC_FIRST_WINDOW = 4 << 10  # ... growing from this
 LOOKAHEAD_DEPTH = 3  # samples followed to settle a tie between tracks
 OPEN_END_RUN = 2  # samples of other tracks that must follow an open-ended sample the data does not close
 OPEN_END_BLOCK = 1 << 16  # bytes of candidates examined at a time when ending an open-ended sample
-OPEN_END_RUN_LOOKBACK = 4  # samples' worth of bytes whose candidates are asked for at once, walking back
+OPEN_END_RUN_LOOKBACK = 16  # samples' worth of bytes whose candidates are asked for at once, walking back
 OPEN_END_CHAIN_MAX = 4096  # sample starts followed back from the end of an open-ended sample's reach
 OPEN_END_CHAIN_SAMPLES = 16  # samples of a run followed to see whether two runs meet
 UNKNOWN_GAP_MIN = 64 << 10  # the least gap allowed for samples of a track that cannot be parsed ...
@@ -260,6 +260,20 @@ class Scanner:
     def _run_over_false_start(self, ti: int, pos: int, stop: int) -> int | None:
         """For a reach closed at ``stop`` where no run of other tracks' samples ends: the start of the run that
         ends where the next sample of this track after ``stop`` begins, when it begins before ``stop``."""
+        # only where a sample of another track begins before ``stop`` and reaches past it (most pictures are
+        # simply followed by the next one: nothing spans their end)
+        spans = False
+        for tj in self._others(ti):
+            sizes = self.matchers[tj].track.sizes
+            lo = max(pos + 1, stop - 2 * int(np.max(sizes)) - 64)
+            for x in self.matchers[tj].candidates(self.arr[:self._end], lo, stop).tolist():
+                if any(x + o.size > stop for o in self._options(tj, x)):
+                    spans = True
+                    break
+            if spans:
+                break
+        if not spans:
+            return None
         matcher = self.matchers[ti]
         sizes = matcher.track.sizes
         hi = min(self._end, stop + 4 * (int(np.max(sizes)) if len(sizes) else 0) + 1)
@@ -298,7 +312,8 @@ class Scanner:
         if not others:
             return None
         # (a sample may be larger than any of the reference's: twice the largest is looked for)
-        reach = {tj: 2 * int(np.max(self.matchers[tj].track.sizes)) + 64 for tj in others}
+        largest = {tj: int(np.max(self.matchers[tj].track.sizes)) + 64 for tj in others}
+        reach = {tj: 2 * largest[tj] for tj in others}
         found: dict[int, tuple[int, list[int]]] = {}  # track -> (lowest position looked at, its candidates)
 
         def ending_at(b: int) -> list[int]:
@@ -308,7 +323,7 @@ class Scanner:
                 have = found.get(tj, (stop, []))
                 if have[0] > lo:
                     # one call for several samples' worth: a call costs much more than the bytes it looks at
-                    a = max(pos + 1, b - OPEN_END_RUN_LOOKBACK * reach[tj])
+                    a = max(pos + 1, min(lo, b - OPEN_END_RUN_LOOKBACK * largest[tj]))
                     found[tj] = have = (a, self.matchers[tj].candidates(self.arr, a, have[0]).tolist() + have[1])
                 for x in reversed(have[1]):
                     if x >= b:
