@@ -30,14 +30,14 @@ import numpy as np
 
 from mp4fix import build, timeline, verify
 from mp4fix.codecs.base import Matcher
-from mp4fix.errors import MismatchError, Mp4fixError, NothingRecoveredError
+from mp4fix.errors import CancelledError, MismatchError, Mp4fixError, NothingRecoveredError
 from mp4fix import i18n  # i18n._ where a function uses _ as a name
 from mp4fix.i18n import _, kind_name
 from mp4fix.profile import Profile
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
 from mp4fix.timeline import TimingModel
-from mp4fix.write import window_layout, write_file
+from mp4fix.write import trial_prefix, window_layout, write_file
 
 WINDOW = 4 << 20  # bytes of media data per evidence window
 MIN_WINDOW = 256 << 10  # a recording shorter than three of these is judged as one window
@@ -120,7 +120,7 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
                                      detail="; ".join(f"{w.result.bytes_used} of {w.data_bytes} bytes recognised "
                                                       f"at {w.start}" for w in evidence))
     verdicts = []
-    with tempfile.TemporaryDirectory(prefix="mp4fix-trial-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=trial_prefix()) as tmp:
         for k, w in enumerate(known):
             if cancelled is not None and cancelled():
                 return
@@ -129,12 +129,14 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
             if frames == 0:
                 continue
             try:
-                verdict = verify.decode_check(trial, full=True, timeout=TRIAL_TIMEOUT)
+                verdict = verify.decode_check(trial, full=True, timeout=TRIAL_TIMEOUT, cancel=_Polled(cancelled))
+            except CancelledError:
+                raise  # a cancel is a cancel, never a verdict
             except Mp4fixError:
                 return  # ffmpeg unavailable: the repair's own check will say so
             verdicts.append((verdict.decode_errors >= max(1.0, ERRORS_PER_FRAME * frames), verdict))
     failed = [v for bad, v in verdicts if bad]
-    if verdicts and 2 * len(failed) > len(verdicts) and reference_decodes_cleanly(reference):
+    if verdicts and 2 * len(failed) > len(verdicts) and reference_decodes_cleanly(reference, cancelled):
         raise MismatchError(
             _("The reference {reference} does not match {broken}: with its settings the recording cannot be "
               "decoded (the video or audio settings differ). Use a reference recorded with the same device and "
@@ -200,13 +202,26 @@ def _write_trial(mf: MediaFile, profile: Profile, w: Window, timing: TimingModel
     return sum(len(ts.sizes) for ts in counted)
 
 
-def reference_decodes_cleanly(reference: Path) -> bool:
+def reference_decodes_cleanly(reference: Path, cancelled: Callable[[], bool] | None = None) -> bool:
     """Whether ffmpeg decodes the healthy reference itself without errors. When it does not (a decoder that
     rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
     try:
-        return verify.decode_check(reference, full=True, timeout=300).decode_errors == 0
+        return verify.decode_check(reference, full=True, timeout=300, cancel=_Polled(cancelled)).decode_errors == 0
+    except CancelledError:
+        raise
     except Mp4fixError:
         return True
+
+
+class _Polled:
+    """A ``cancelled()`` function as the token ``fftools`` polls (it stops ffmpeg and raises CancelledError)."""
+
+    def __init__(self, cancelled: Callable[[], bool] | None):
+        self._cancelled = cancelled
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled is not None and self._cancelled()
 
 
 # --- the clock -----------------------------------------------------------------------------------------------

@@ -418,13 +418,14 @@ def _reorder(ts: TrackScan, gaps: list[tuple[int, int]], most: int) -> np.ndarra
     not known); None when the track presents in decode order. An offset beyond what the reference shows
     (``most``; a run that begins inside a group of pictures whose first pictures were lost) is not believed:
     such a sample keeps its decode position."""
-    if not ts.keeps_matches:
+    if not ts.keeps_facts:
         return None
     n = len(ts.sizes)
     starts = _stretches(ts, gaps)
+    facts = ts.fact_pairs
     out = np.zeros(n, dtype=np.int64)
     for a, b in zip(starts.tolist(), starts[1:].tolist() + [n]):
-        pos = ts.matcher.presentation_order(ts.matches[a:b])
+        pos = ts.matcher.order_from_facts(facts[a:b])
         if pos is not None:
             r = np.asarray(pos, dtype=np.int64) - np.arange(b - a)
             out[a:b] = np.where(np.abs(r) <= max(most, 1) + 2, r, 0)

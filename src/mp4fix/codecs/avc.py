@@ -720,21 +720,29 @@ def key_by_rule(rule: str, au: AvcAccessUnit) -> bool:
 # --- picture order count (8.2.1) -----------------------------------------------------------------------
 
 
-def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
-    """PicOrderCnt of every access unit, in decode order (8.2.1; for a field pair, the smaller field's).
+class PocState:
+    """Picture order counts (8.2.1) of access units pushed in decode order, one at a time: the state 8.2.1
+    carries from one picture to the next. ``push`` returns (period, POC): the period counts restarts (IDR,
+    memory_management_control_operation 5), the POC is the access unit's (for a field pair, the smaller
+    field's); after a picture with memory_management_control_operation 5 its POC is the reset one (8.2.1,
+    tempPicOrderCnt subtracted), so it is comparable with the pictures of the period it starts."""
 
-    After a picture with memory_management_control_operation 5 its POC is the reset one (8.2.1, tempPicOrderCnt
-    subtracted), so it is comparable with the pictures of the period it starts.
-    """
-    prev_ref_msb = prev_ref_lsb = 0
-    prev_ref_mmco5 = False
-    prev_ref_bottom_field = False
-    prev_ref_top_after_reset = 0
-    prev_fno = 0  # FrameNumOffset of the previous picture
-    prev_frame_num = 0
-    prev_mmco5 = False
-    out = []
-    for au in units:
+    __slots__ = ("prev_ref_msb", "prev_ref_lsb", "prev_ref_mmco5", "prev_ref_bottom_field", "prev_ref_top_after_reset",
+                 "prev_fno", "prev_frame_num", "prev_mmco5", "period")
+
+    def __init__(self) -> None:
+        self.prev_ref_msb = self.prev_ref_lsb = 0
+        self.prev_ref_mmco5 = False
+        self.prev_ref_bottom_field = False
+        self.prev_ref_top_after_reset = 0
+        self.prev_fno = 0  # FrameNumOffset of the previous picture
+        self.prev_frame_num = 0
+        self.prev_mmco5 = False
+        self.period = -1
+
+    def push(self, au: AvcAccessUnit) -> tuple[int, int]:
+        if self.period < 0 or au.resets:
+            self.period += 1
         pocs = []
         for h in au.pictures:
             sps = h.sps
@@ -742,18 +750,16 @@ def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
                 max_lsb = 1 << sps.log2_max_poc_lsb
                 if h.idr:
                     pmsb = plsb = 0
-                elif prev_ref_mmco5:
+                elif self.prev_ref_mmco5:
                     pmsb = 0
-                    plsb = 0 if prev_ref_bottom_field else prev_ref_top_after_reset
+                    plsb = 0 if self.prev_ref_bottom_field else self.prev_ref_top_after_reset
                 else:
-                    pmsb, plsb = prev_ref_msb, prev_ref_lsb
+                    pmsb, plsb = self.prev_ref_msb, self.prev_ref_lsb
                 lsb = h.poc_lsb
                 msb = poc_msb(lsb, plsb, pmsb, max_lsb)
                 if not h.field_pic:
                     top = msb + lsb
                     bottom = top + h.delta_poc_bottom
-                elif not h.bottom_field:
-                    top = bottom = msb + lsb
                 else:
                     top = bottom = msb + lsb
                 fno = 0
@@ -762,8 +768,8 @@ def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
                 if h.idr:
                     fno = 0
                 else:
-                    base = 0 if prev_mmco5 else prev_fno
-                    fno = base + max_frame_num if prev_frame_num > h.frame_num else base
+                    base = 0 if self.prev_mmco5 else self.prev_fno
+                    fno = base + max_frame_num if self.prev_frame_num > h.frame_num else base
                 if sps.poc_type == 1:
                     cycle = sps.offset_for_ref_frame
                     n = len(cycle)
@@ -800,22 +806,28 @@ def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
             pocs.append(poc)
             # remember what the next pictures derive from
             if sps.poc_type == 0 and h.nal_ref_idc != 0:
-                prev_ref_mmco5 = h.mmco5
-                prev_ref_bottom_field = h.field_pic and h.bottom_field
-                prev_ref_top_after_reset = top
-                prev_ref_msb, prev_ref_lsb = msb, lsb
-            prev_mmco5 = h.mmco5
-            prev_fno = 0 if h.mmco5 else fno
-            prev_frame_num = 0 if h.mmco5 else h.frame_num
-        out.append(min(pocs))
-    return out
+                self.prev_ref_mmco5 = h.mmco5
+                self.prev_ref_bottom_field = h.field_pic and h.bottom_field
+                self.prev_ref_top_after_reset = top
+                self.prev_ref_msb, self.prev_ref_lsb = msb, lsb
+            self.prev_mmco5 = h.mmco5
+            self.prev_fno = 0 if h.mmco5 else fno
+            self.prev_frame_num = 0 if h.mmco5 else h.frame_num
+        return self.period, min(pocs)
 
 
-def presentation_positions(units: list[AvcAccessUnit], step_hint: int = 0) -> np.ndarray:
-    """Each access unit's presentation position counted in frames (see ``AvcMatcher.presentation_order``)."""
-    n = len(units)
-    pocs = picture_order_counts(units)
-    starts = [i for i, au in enumerate(units) if i == 0 or au.resets]
+def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
+    """PicOrderCnt of every access unit, in decode order (8.2.1; see ``PocState``)."""
+    state = PocState()
+    return [state.push(au)[1] for au in units]
+
+
+def presentation_positions_from_facts(facts: np.ndarray, step_hint: int = 0) -> np.ndarray:
+    """Each access unit's presentation position counted in frames, from its (period, POC) facts (see
+    ``AvcMatcher.presentation_order``)."""
+    n = len(facts)
+    periods, pocs = facts[:, 0].tolist(), facts[:, 1].tolist()
+    starts = [i for i in range(n) if i == 0 or periods[i] != periods[i - 1]]
     bounds = list(zip(starts, starts[1:] + [n]))
     step = step_hint
     for a, b in bounds:
@@ -838,6 +850,13 @@ def presentation_positions(units: list[AvcAccessUnit], step_hint: int = 0) -> np
             for rank, i in enumerate(order):
                 pos[a + i] = a + rank
     return pos
+
+
+def presentation_positions(units: list[AvcAccessUnit], step_hint: int = 0) -> np.ndarray:
+    """Each access unit's presentation position counted in frames (see ``AvcMatcher.presentation_order``)."""
+    state = PocState()
+    facts = np.asarray([state.push(au) for au in units], dtype=np.int64).reshape(-1, 2)
+    return presentation_positions_from_facts(facts, step_hint)
 
 
 # --- the matcher ---------------------------------------------------------------------------------------
@@ -1293,7 +1312,10 @@ class AvcMatcher(Matcher):
             return np.zeros(0, dtype=np.int64)
         return np.concatenate(out)
 
-    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
+    def fact_state(self) -> "_AvcFacts":
+        return _AvcFacts()
+
+    def order_from_facts(self, facts: np.ndarray) -> np.ndarray | None:
         """Presentation position of each sample (decode order in, frames counted from 0), or None.
 
         Picture order counts follow 8.2.1; they restart at every IDR picture or memory_management_control_
@@ -1301,13 +1323,14 @@ class AvcMatcher(Matcher):
         sample's position is (POC - smallest POC of the period) / step, step being the POC distance of two
         consecutive frames (the gcd of POC differences, combined with the one learned from the reference).
         This arithmetic keeps a picture's time right when pictures displayed before it are missing (a cut
-        file); a period whose POCs are not evenly spaced falls back to ranks.
+        file); a period whose POCs are not evenly spaced falls back to ranks. Facts of samples without picture
+        facts (period -1) leave the order unknown: None.
         """
-        units = [m.info for m in matches]
-        if not units or not all(isinstance(u, AvcAccessUnit) for u in units):
+        facts = np.asarray(facts, dtype=np.int64).reshape(-1, 2)
+        if len(facts) == 0 or (facts[:, 0] < 0).any():
             return None
-        pos = presentation_positions(units, self.poc_step)
-        if np.array_equal(pos, np.arange(len(units))):
+        pos = presentation_positions_from_facts(facts, self.poc_step)
+        if np.array_equal(pos, np.arange(len(facts))):
             return None
         return pos
 
@@ -1467,6 +1490,18 @@ def _wraps_annexb(data, offsets: list[int], sizes: list[int], ls: int) -> bool:
             return False
         hits += 1
     return hits > 0
+
+
+class _AvcFacts:
+    """The timing facts of an H.264 track's samples, pushed in decode order: (POC period, POC)."""
+
+    def __init__(self) -> None:
+        self._poc = PocState()
+
+    def push(self, match: SampleMatch) -> tuple[int, int]:
+        if not isinstance(match.info, AvcAccessUnit):
+            return -1, 0
+        return self._poc.push(match.info)
 
 
 def _is_filler(data, body: int, n: int) -> bool:

@@ -523,58 +523,68 @@ class _Picture:
     __slots__ = ("nal_type", "tid", "pps_id", "pps", "sps", "poc_lsb", "output", "intra", "last_address")
 
 
-def picture_order_counts(infos: Sequence[HevcPicture | None]) -> tuple[list[int], list[int]]:
-    """PicOrderCntVal of each picture in decode order (8.3.1) and the index of the POC period it opens or is in.
+class PocState:
+    """PicOrderCntVal (8.3.1) of pictures pushed in decode order, one at a time, with the index of the POC period
+    each opens or is in. A period starts at an IRAP picture with NoRaslOutputFlag = 1 (IDR, BLA, the first
+    picture, a CRA after an end of sequence), where PicOrderCntMsb restarts at 0. A sample without facts
+    (``None``) gets period -1: its position is its decode index."""
 
-    A period starts at an IRAP picture with NoRaslOutputFlag = 1 (IDR, BLA, the first picture, a CRA after an
-    end of sequence), where PicOrderCntMsb restarts at 0. ``None`` entries (no facts) get POC 0 and do not
-    take part in the derivation.
-    """
-    pocs: list[int] = []
-    periods: list[int] = []
-    period = -1
-    prev_tid0 = 0
-    start_next = True
-    for info in infos:
+    __slots__ = ("period", "prev_tid0", "start_next")
+
+    def __init__(self) -> None:
+        self.period = -1
+        self.prev_tid0 = 0
+        self.start_next = True
+
+    def push(self, info: HevcPicture | None) -> tuple[int, int]:
         if info is None:
-            pocs.append(0)
-            periods.append(max(period, 0))
-            continue
+            return -1, 0
         t = info.nal_type
         irap = 16 <= t <= 23
         lsb, max_lsb = info.poc_lsb, info.max_poc_lsb
-        if start_next or (irap and t != CRA_NUT):
-            period += 1  # NoRaslOutputFlag = 1: PicOrderCntMsb = 0
+        if self.start_next or (irap and t != CRA_NUT):
+            self.period += 1  # NoRaslOutputFlag = 1: PicOrderCntMsb = 0
             poc = 0 if t in _IDR else lsb
         else:
-            prev_lsb = prev_tid0 & (max_lsb - 1)
-            prev_msb = prev_tid0 - prev_lsb
+            prev_lsb = self.prev_tid0 & (max_lsb - 1)
+            prev_msb = self.prev_tid0 - prev_lsb
             poc = poc_msb(lsb, prev_lsb, prev_msb, max_lsb) + lsb
         if info.temporal_id == 0 and not (RADL_N <= t <= RASL_R) and t not in _SLNR:
-            prev_tid0 = poc
-        start_next = info.eos
+            self.prev_tid0 = poc
+        self.start_next = info.eos
+        return self.period, poc
+
+
+def picture_order_counts(infos: Sequence[HevcPicture | None]) -> tuple[list[int], list[int]]:
+    """PicOrderCntVal of each picture in decode order (8.3.1) and the index of the POC period it opens or is in
+    (see ``PocState``; ``None`` entries get POC 0 and the period before them)."""
+    state = PocState()
+    pocs: list[int] = []
+    periods: list[int] = []
+    for info in infos:
+        period, poc = state.push(info)
         pocs.append(poc)
-        periods.append(period)
+        periods.append(period if period >= 0 else max(state.period, 0))
     return pocs, periods
 
 
-def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
-    """Presentation position, in frames, of each picture given in decode order.
+def presentation_positions_from_facts(facts: np.ndarray) -> np.ndarray:
+    """Presentation position, in frames, of each picture given in decode order by its (period, POC) facts.
 
-    POC periods (see ``picture_order_counts``) are laid out one after the other: the period whose first
-    picture has decode index d starts at base = max(d, end of the previous period) and its pictures take
-    pos = base + (POC - lowest POC of the period) / step, step being the POC distance between consecutive
-    frames (the gcd of the POC gaps: 1 for most encoders, 2 for some). A CRA inside a period (open GOP)
-    does not restart it, so its leading pictures land before it. Positions come from POC values, never
-    from counts of the frames present: a stream cut inside its last GOP keeps the presentation time of every
-    frame it still has, and a frame lost inside a period leaves a gap instead of pulling later frames
-    earlier. Entries without facts (None) keep their decode index.
+    POC periods are laid out one after the other: the period whose first picture has decode index d starts at
+    base = max(d, end of the previous period) and its pictures take pos = base + (POC - lowest POC of the
+    period) / step, step being the POC distance between consecutive frames (the gcd of the POC gaps: 1 for
+    most encoders, 2 for some). A CRA inside a period (open GOP) does not restart it, so its leading pictures
+    land before it. Positions come from POC values, never from counts of the frames present: a stream cut
+    inside its last GOP keeps the presentation time of every frame it still has, and a frame lost inside a
+    period leaves a gap instead of pulling later frames earlier. Samples without facts (period -1) keep their
+    decode index.
     """
-    n = len(infos)
-    pocs, periods = picture_order_counts(infos)
+    n = len(facts)
+    periods, pocs = facts[:, 0].tolist(), facts[:, 1].tolist()
     members: dict[int, list[int]] = {}  # period -> decode indices, in order
-    for i, (info, k) in enumerate(zip(infos, periods)):
-        if info is not None:
+    for i, k in enumerate(periods):
+        if k >= 0:
             members.setdefault(k, []).append(i)
     step = 0
     for idx in members.values():
@@ -592,6 +602,24 @@ def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
             pos[i] = base + (pocs[i] - low) // step
         next_free = int(max(pos[i] for i in idx)) + 1
     return pos
+
+
+def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
+    """Presentation position, in frames, of each picture given in decode order (see
+    ``presentation_positions_from_facts``)."""
+    state = PocState()
+    facts = np.asarray([state.push(info) for info in infos], dtype=np.int64).reshape(-1, 2)
+    return presentation_positions_from_facts(facts)
+
+
+class _HevcFacts:
+    """The timing facts of an HEVC track's samples, pushed in decode order: (POC period, POC)."""
+
+    def __init__(self) -> None:
+        self._poc = PocState()
+
+    def push(self, match: SampleMatch) -> tuple[int, int]:
+        return self._poc.push(match.info if isinstance(match.info, HevcPicture) else None)
 
 
 # --- the matcher ------------------------------------------------------------------------------------------------
@@ -951,6 +979,8 @@ class HevcMatcher(Matcher):
             return None
         dependent = address = 0
         if not first:
+            if pic is None:
+                return None  # a picture begins with its first slice segment
             if pps.dependent_slices:
                 dependent = r.read_bit()
             address = r.read(sps.address_bits)
@@ -1199,12 +1229,16 @@ class HevcMatcher(Matcher):
 
     # -- timing -------------------------------------------------------------------------------------------------
 
-    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
-        """Each sample's presentation position in frames (see ``presentation_positions``); None if in order."""
-        infos = [m.info if isinstance(m.info, HevcPicture) else None for m in matches]
-        if not infos:
+    def fact_state(self) -> _HevcFacts:
+        return _HevcFacts()
+
+    def order_from_facts(self, facts: np.ndarray) -> np.ndarray | None:
+        """Each sample's presentation position in frames (see ``presentation_positions_from_facts``); None if in
+        order."""
+        facts = np.asarray(facts, dtype=np.int64).reshape(-1, 2)
+        if len(facts) == 0:
             return None
-        pos = presentation_positions(infos)
+        pos = presentation_positions_from_facts(facts)
         if np.array_equal(pos, np.arange(len(pos), dtype=np.int64)):
             return None
         return pos
