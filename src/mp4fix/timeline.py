@@ -275,8 +275,9 @@ def _solve_chain(obs: np.ndarray, w_obs: np.ndarray, step: np.ndarray, w_step: n
     A symmetric tridiagonal system, solved in one pass each way (a faint pull toward ``obs`` keeps it
     regular where an unknown has no equation of its own)."""
     m = len(obs)
-    diag = w_obs.astype(np.float64) + 1e-12
-    rhs = (w_obs * obs).astype(np.float64) + 1e-12 * obs
+    ridge = 1e-12 + 1e-12 * (float(w_step.max()) if len(w_step) else 0.0)
+    diag = w_obs.astype(np.float64) + ridge
+    rhs = (w_obs * obs).astype(np.float64) + ridge * obs
     off = np.zeros(m, dtype=np.float64)  # off[c]: coupling between S_c and S_{c+1}
     diag[1:] += w_step
     diag[:-1] += w_step
@@ -313,7 +314,7 @@ def _robust_chain(obs: np.ndarray, w_obs: np.ndarray, step: np.ndarray, w_step: 
         s[before] = obs[seen[0]] - (cum[seen[0]] - cum[before])
         s[after] = obs[seen[-1]] + cum[after] - cum[seen[-1]]
     else:
-        s = cum + obs[0]
+        return cum + obs[0]  # nothing dates any chunk: the frame counts alone
     for _round in range(rounds):
         r_obs = (s - obs) * np.sqrt(w_obs)
         r_step = (np.diff(s) - step) * np.sqrt(w_step)
