@@ -227,6 +227,7 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
         report.bytes_skipped = result.bytes_skipped
         report.bytes_padding = result.bytes_padding
         report.truncated_tail = result.tail
+        report.tail_lost = result.tail_lost
         _describe_tracks(report, p, result, built, times)
         written: list = []
 
@@ -287,6 +288,10 @@ def _describe_tracks(report: RepairReport, p: RepairPlan, result: ScanResult, bu
                                         "{size} bytes in {n} places belonged to no track that could be rebuilt "
                                         "and were left out of the index.", len(result.skipped),
                                         size=result.bytes_skipped, n=len(result.skipped)))
+    if result.tail_lost:
+        report.warnings.append(_("The last {size} bytes before the end of the data are more than the one sample the "
+                                 "recording stopped in, but no sample in them could be measured: they were left out "
+                                 "of the index.", size=result.tail))
 
 
 def _repair_fragmented(p: RepairPlan, report: RepairReport, verify: bool, progress: ProgressCallback | None,
@@ -385,7 +390,8 @@ def _stretch_single_samples(built: list[build.TrackTables]) -> None:
     span = max((tt.media_duration / tt.track.timescale for tt in built
                 if tt.track.kind in ("video", "audio") and tt.track.timescale), default=0.0)
     for tt in built:
-        if len(tt.track.sizes) == 1 and tt.samples == 1 and span > 0:
+        # (a single sample the reference gives no duration, such as an Android 'mett' placeholder, keeps none)
+        if len(tt.track.sizes) == 1 and tt.samples == 1 and span > 0 and int(tt.track.durations[0]) > 0:
             tt.durations[0] = max(1, round(span * tt.track.timescale))
 
 

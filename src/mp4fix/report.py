@@ -43,6 +43,8 @@ class RepairReport:
     bytes_skipped: int = 0  # bytes no track claimed (garbage, damage, an unrecognised track)
     bytes_padding: int = 0  # free/skip boxes and zero padding between samples (layout, not lost data)
     truncated_tail: int = 0  # bytes at the cut that held an incomplete sample
+    #: the bytes at the cut are more than one incomplete sample can be: samples among them were lost
+    tail_lost: bool = False
     verify: VerifyResult | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -57,7 +59,7 @@ class RepairReport:
             return False
         if self.verify is not None and not self.verify.ok:
             return False
-        return self.bytes_skipped == 0
+        return self.bytes_skipped == 0 and not self.tail_lost
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -24,7 +24,9 @@ RESYNC_FIRST_WINDOW = 4 << 10  # ... growing from this
 LOOKAHEAD_DEPTH = 3  # samples followed to settle a tie between tracks
 OPEN_END_RUN = 2  # samples of other tracks that must follow an open-ended sample the data does not close
 OPEN_END_BLOCK = 1 << 16  # bytes of candidates examined at a time when ending an open-ended sample
-OPEN_END_RUN_LOOKBACK = 4  # samples' worth of bytes whose candidates are asked for at once, walking back
+OPEN_END_RUN_LOOKBACK = 16  # samples' worth of bytes whose candidates are asked for at once, walking back
+OPEN_END_CHAIN_MAX = 4096  # sample starts followed back from the end of an open-ended sample's reach
+OPEN_END_CHAIN_SAMPLES = 16  # samples of a run followed to see whether two runs meet
 UNKNOWN_GAP_MIN = 64 << 10  # the least gap allowed for samples of a track that cannot be parsed ...
 UNKNOWN_GAP_MAX = 16 << 20  # ... and the most
 TAIL_ALLOWANCE = 1 << 20  # unrecognised bytes at the cut still taken for one incomplete sample
@@ -84,6 +86,9 @@ class ScanResult:
     padding: list[tuple[int, int]] = field(default_factory=list)  # free/skip boxes and zero runs between samples
     tail: int = 0  # bytes at the cut that hold an incomplete sample
     cut_sample: bool = False  # the tail is known to begin a sample of a self-delimiting track (not a guess)
+    #: the tail is longer than any sample of any track: it holds more than the one sample the cut broke, and
+    #: what it holds could not be measured (lost, not merely incomplete)
+    tail_lost: bool = False
     repeated: list[tuple[int, int]] = field(default_factory=list)  # ranges whose samples repeat earlier ones
 
     @property
@@ -118,6 +123,8 @@ class Scanner:
         self._cache: dict[tuple[int, int], list[SampleMatch]] = {}
         self._start = self._end = 0
         self._max_run, self._successor, self._typical_run = _learn_pattern(profile)
+        # which track's chunks the reference writes right after which other track's
+        self._pairs = {(a, b) for (a, _n), (b, _m) in zip(profile.layout, profile.layout[1:]) if a != b}
         # tracks nothing can parse still have samples in the data: a sample followed by one of theirs is
         # confirmed by a recognised sample after a gap no longer than their runs in the reference allow
         self._gap = 0
@@ -129,6 +136,10 @@ class Scanner:
         self._gap = min(self._gap, UNKNOWN_GAP_MAX)
         self._gap_memo: dict[int, bool] = {}
         self._tail_stride = max((m.stride for m in matchers if m is not None and not m.self_delimiting), default=0)
+        # a recording of fixed-size samples only (PCM): less data left after a sample than the shortest sample or
+        # run any track has is the beginning of the sample the cut broke (nothing else can follow the last one)
+        self._tail_unit = 0 if self.strong else min(
+            (matchers[i].stride or matchers[i].shortest_run for i in self.weak), default=0)
         # a sample the cut broke can only begin within about one sample of the end: twice the largest sample of
         # a self-delimiting track (the reference's, grown by what the scan finds) is where one is looked for
         self._cut_reach = 2 * max((int(profile.tracks[i].sizes.max()) for i in self.strong
@@ -140,6 +151,10 @@ class Scanner:
         # media time (seconds) each track has reached: recorders interleave by time
         self._clock = [0.0] * len(profile.tracks)
         self._tick = [t.sample_duration / t.timescale if t.timescale else 0.0 for t in profile.tracks]
+        # tracks not interleaved by time: their samples have no duration, or the reference writes all of them
+        # in one chunk (a motion photo's still shots after the video): the clock does not place them
+        self._untimed = {i for i, t in enumerate(profile.tracks)
+                         if self._tick[i] <= 0 or (len(t.sizes) > 1 and len(t.chunk_sizes) == 1)}
 
     # -- matching with a memo: each (position, track) is parsed at most once ---------------------------
     #
@@ -172,7 +187,8 @@ class Scanner:
                 nxt = self._cut_start_on_grid(pos + stride, stride)
                 if nxt is None:
                     nxt = pos + (self._end - pos) // stride * stride
-            if nxt is not None and nxt > pos and all(pos + m.size != nxt for m in opts):
+            if nxt is not None and nxt > pos and all(pos + m.size != nxt for m in opts) \
+                    and matcher.fits(self.data, pos, nxt - pos):
                 opts.append(matcher.sample_of(nxt - pos))
         self._cache[key] = opts
         return opts
@@ -212,9 +228,9 @@ class Scanner:
     # Their data says where the next sample of their own stream starts, not where this one ends, so a sample
     # followed by other tracks' samples (audio after video) reaches over them as measured. When the reach ends at
     # a start of this stream, the samples of other tracks just before it are found walking back from there: the
-    # sample of another track that ends exactly at the reach, the one that ends where that one starts, and so on
-    # (a frame found further left that ends at the same place swallowed the real one: the shortest wins). The
-    # open-ended sample ends where that run begins. When the data ends first, a run of at least OPEN_END_RUN
+    # samples of other tracks that end exactly at the reach, those that end where they start, and so on; of the
+    # chains so found the one of the most samples is the run (a look-alike ends its chain). The open-ended sample
+    # ends where that run begins. When the data ends first, a run of at least OPEN_END_RUN
     # samples of other tracks must begin inside the reach (or one, followed by what can only be the start of a
     # cut sample), and without one the sample is taken as cut. Fixed-size samples (PCM) cannot be told from the
     # open-ended sample's own bytes: without a self-delimiting run, the run before the reach is taken to be one
@@ -236,6 +252,15 @@ class Scanner:
                         inner = matcher.match(self.data, pos, c)
                         if inner is not None and inner.size == c - pos:
                             return inner
+            # nothing ends where the reach does: the start code that closed it may lie inside another track's
+            # sample (audio data can hold 00 00 01 and a header that parses). When a run of other tracks'
+            # samples that ends where this stream's next sample starts reaches back over that start code, the
+            # sample ends where the run begins.
+            c = self._run_over_false_start(ti, pos, stop)
+            if c is not None:
+                inner = matcher.match(self.data, pos, c)
+                if inner is not None and inner.size == c - pos:
+                    return inner
             return m
         c = self._run_inside(ti, pos, stop)
         if c is None and matcher.reach_is_bound:
@@ -244,6 +269,33 @@ class Scanner:
             inner = matcher.match(self.data, pos, c)
             if inner is not None and inner.size == c - pos:
                 return inner
+        return None
+
+    def _run_over_false_start(self, ti: int, pos: int, stop: int) -> int | None:
+        """For a reach closed at ``stop`` where no run of other tracks' samples ends: the start of the run that
+        ends where the next sample of this track after ``stop`` begins, when it begins before ``stop``."""
+        # only where a sample of another track begins before ``stop`` and reaches past it (most pictures are
+        # simply followed by the next one: nothing spans their end)
+        spans = False
+        for tj in self._others(ti):
+            sizes = self.matchers[tj].track.sizes
+            lo = max(pos + 1, stop - 2 * int(np.max(sizes)) - 64)
+            for x in self.matchers[tj].candidates(self.arr[:self._end], lo, stop).tolist():
+                if any(x + o.size > stop for o in self._options(tj, x)):
+                    spans = True
+                    break
+            if spans:
+                break
+        if not spans:
+            return None
+        matcher = self.matchers[ti]
+        sizes = matcher.track.sizes
+        hi = min(self._end, stop + 4 * (int(np.max(sizes)) if len(sizes) else 0) + 1)
+        for q in matcher.candidates(self.arr[:self._end], stop + 1, hi).tolist():
+            if matcher.match(self.data, q, self._end) is None:
+                continue
+            c = self._run_before(ti, pos, q)
+            return c if c is not None and c < stop else None
         return None
 
     def _first_start_inside(self, ti: int, pos: int, stop: int) -> int | None:
@@ -262,36 +314,68 @@ class Scanner:
         return [tj for tj in self.strong if tj != ti and len(self.matchers[tj].track.sizes)]
 
     def _run_before(self, ti: int, pos: int, stop: int) -> int | None:
-        """Where the run of other tracks' samples that ends exactly at ``stop`` begins (after ``pos``), or None."""
-        first = None
-        b = stop
+        """Where the run of other tracks' samples that ends exactly at ``stop`` begins (after ``pos``), or None.
+
+        Every chain of samples that ends at ``stop`` is followed back (several samples may end at one place: a
+        short look-alike inside the last real sample, such as four bytes of an audio frame or of a hint sample
+        that parse on their own, or a long one that begins inside an earlier sample); the run is the chain of the
+        most samples (of those, one whose first track follows this track in the reference's layout, then the one
+        that begins last). A look-alike ends the chain it starts, as nothing ends where it begins, while the real
+        samples go on to where the open-ended sample ends."""
         others = self._others(ti)
-        reach = {tj: int(np.max(self.matchers[tj].track.sizes)) + 64 for tj in others}
+        if not others:
+            return None
+        # (a sample may be larger than any of the reference's: twice the largest is looked for)
+        largest = {tj: int(np.max(self.matchers[tj].track.sizes)) + 64 for tj in others}
+        reach = {tj: 2 * largest[tj] for tj in others}
         found: dict[int, tuple[int, list[int]]] = {}  # track -> (lowest position looked at, its candidates)
-        while b > pos + 1 and others:
-            best = None
+
+        def ending_at(b: int) -> list[int]:
+            out = []
             for tj in others:
                 lo = max(pos + 1, b - reach[tj])
-                if tj not in found or found[tj][0] > lo:
+                have = found.get(tj, (stop, []))
+                if have[0] > lo:
                     # one call for several samples' worth: a call costs much more than the bytes it looks at
-                    a = max(pos + 1, b - OPEN_END_RUN_LOOKBACK * reach[tj])
-                    found[tj] = (a, self.matchers[tj].candidates(self.arr, a, b).tolist())
-                for x in reversed(found[tj][1]):
+                    a = max(pos + 1, min(lo, b - OPEN_END_RUN_LOOKBACK * largest[tj]))
+                    found[tj] = have = (a, self.matchers[tj].candidates(self.arr, a, have[0]).tolist() + have[1])
+                for x in reversed(have[1]):
                     if x >= b:
                         continue
                     if x < lo:
                         break
                     if any(x + o.size == b for o in self._options(tj, x)):
-                        best = x if best is None else max(best, x)
-                        break
-            if best is None:
-                break
-            first = b = best
-        return first
+                        out.append(x)
+                        track_at.setdefault(x, tj)
+            return out
+
+        track_at: dict[int, int] = {}
+        edges: dict[int, list[int]] = {}
+        todo = [stop]
+        while todo and len(edges) < OPEN_END_CHAIN_MAX:
+            b = todo.pop()
+            if b in edges:
+                continue
+            edges[b] = [x for x in ending_at(b) if x > pos]
+            todo.extend(x for x in edges[b] if x not in edges)
+        # the chain of the most samples (positions only decrease along a chain: one pass from the end back)
+        count = {stop: 0}
+        for b in sorted(edges, reverse=True):
+            if b not in count:
+                continue
+            for x in edges[b]:
+                count[x] = max(count.get(x, 0), count[b] + 1)
+        del count[stop]
+        if not count:
+            return None
+        # equal counts: a run that begins with a track the reference's layout shows after this one, then the
+        # run that begins last
+        return max(count, key=lambda x: (count[x], (ti, track_at[x]) in self._pairs, x))
 
     def _run_inside(self, ti: int, pos: int, stop: int) -> int | None:
         """For a reach the data ended: the first position after ``pos`` where a run of other tracks' samples
-        begins (see ``_others_fill``) that no such run starting inside its first sample contradicts."""
+        begins (see ``_others_fill``) that no such run starting inside its first sample contradicts (one it runs
+        into)."""
         others = self._others(ti)
         if not others:
             return None
@@ -308,13 +392,33 @@ class Scanner:
                 out.extend(c for c in blocks[k] if a <= c < b)
             return out
 
+        chains: dict[int, set[int]] = {}
+
+        def chain(c: int) -> set[int]:
+            """Where the samples of the run from ``c`` begin (a few of them)."""
+            if c not in chains:
+                out, q = set(), c
+                for _ in range(OPEN_END_CHAIN_SAMPLES):
+                    fits = [m for tj in others for m in self._options(tj, q)] if q < stop else []
+                    if not fits:
+                        break
+                    out.add(q)
+                    q += fits[0].size
+                out.add(q)
+                chains[c] = out
+            return chains[c]
+
         def good(c: int, depth: int = 0) -> bool:
             if c not in first:
                 first[c] = self._others_fill(ti, c, stop)
             size = first[c]
             if size is None:
                 return False
-            return depth >= 8 or not any(good(c2, depth + 1) for c2 in cands(c + 1, min(c + size, stop)))
+            # a run that starts inside this one's first sample and that this one runs into: this one began in
+            # the open-ended sample's bytes (a run that never meets it, such as AMR samples one frame later, is
+            # no contradiction)
+            return depth >= 8 or not any(good(c2, depth + 1) and chain(c2) & chain(c)
+                                         for c2 in cands(c + 1, min(c + size, stop)))
 
         x = pos + 1
         while x < stop:
@@ -328,7 +432,8 @@ class Scanner:
     def _others_fill(self, ti: int, pos: int, stop: int) -> int | None:
         """For a reach the data ended: the size of the first sample of a run of samples of tracks other than
         ``ti`` that starts at ``pos``, when the run has OPEN_END_RUN samples before ``stop``, or one sample followed
-        by less than a sample's worth of data that could begin the next sample of that track; else None."""
+        by less than a sample's worth of data that its matcher says begins the next sample (``_cut_sample_of``);
+        else None."""
         n = 0
         head = None
         last = -1
@@ -338,22 +443,32 @@ class Scanner:
                 break
             last, m = fits[0]
             if head is None:
+                if m.confirm:
+                    return None  # bytes that say nothing on their own do not begin a run
                 head = m.size
+                sizes = self.matchers[last].track.sizes
+                smallest = int(np.min(sizes)) if len(sizes) else 0
             pos += m.size
             n += 1
             if n >= OPEN_END_RUN:
                 return head
-        if n == 1 and stop == self._end and self._cut_sample_of(last, pos):
+        # one sample, then the beginning of the next one cut by the end: only when that sample is no smaller
+        # than any of its track's in the reference (a few bytes inside a picture parse as a tiny audio frame)
+        if n == 1 and stop == self._end and head >= smallest and self._cut_sample_of(last, pos):
             return head
         return None
 
     def _cut_sample_of(self, tj: int, pos: int) -> bool:
-        """Could the bytes from ``pos`` to the end of the data be the beginning of a sample of track ``tj``?"""
+        """Are the bytes from ``pos`` to the end of the data the beginning of a sample of track ``tj``? Only
+        when its matcher can tell (``cut_start``: a NAL unit header and a slice header that parse, ...): with
+        one sample before it, this is all that closes an open-ended sample at the cut, and a sample the cut
+        broke must never be indexed (a position a cheap prefilter lets through is no evidence: a few bytes inside
+        a picture look like an audio frame)."""
         sizes = self.matchers[tj].track.sizes
         longest = int(np.max(sizes)) if len(sizes) else 0
         if not 0 < self._end - pos < longest:
             return False
-        return bool(len(self.matchers[tj].candidates(self.arr, pos, pos + 1)))
+        return self.matchers[tj].cut_start(self.data, pos, self._end)
 
     def _cut_start_at(self, pos: int) -> bool:
         """A sample of a self-delimiting track starts at ``pos`` and the cut broke it."""
@@ -380,7 +495,7 @@ class Scanner:
         if self._end - pos <= self._cut_reach and self._cut_start_at(pos):
             return True
         if not self.strong:  # only weak tracks (e.g. a PCM-only recording): they follow each other
-            return bool(self._weak_fits(pos))
+            return bool(self._weak_fits(pos)) or 0 < self._end - pos < self._tail_unit
         if depth > 1 and any(self._follows(pos + m.size, depth - 1) for _ti, m in self._weak_fits(pos)):
             return True
         return depth > 1 and self._gap > 0 and self._strong_after_gap(pos)
@@ -465,6 +580,10 @@ class Scanner:
                     largest = max((max(t.sizes) for t in result.tracks if t.sizes), default=0)
                     if end - pos <= max(4 * largest, TAIL_ALLOWANCE):
                         result.tail = end - pos
+                        # (zeros at the very end are room the recorder never wrote, not lost samples)
+                        written = np.flatnonzero(self.arr[pos:end])
+                        used = int(written[-1]) + 1 if written.size else 0
+                        result.tail_lost = used > self._largest_sample(largest)
                     else:
                         result.skipped.append((pos, end))
                     break
@@ -499,8 +618,21 @@ class Scanner:
             self.progress(1.0)
         return result
 
+    def _largest_sample(self, kept: int) -> int:
+        """The most bytes one sample (or one run of fixed-size samples) of any track can hold: the reference's
+        largest, or the largest kept."""
+        most = kept
+        for t, m in zip(self.profile.tracks, self.matchers):
+            if len(t.sizes):
+                most = max(most, int(t.sizes.max()))
+            if m is not None and not m.self_delimiting:
+                most = max(most, m.longest_run)
+        return most
+
     def _choose(self, pos: int, last: int | None, run: int) -> tuple[int, SampleMatch] | None:
         strong = self._strong_fits(pos)
+        if any(m.confirm for _ti, m in strong):  # known only by what follows it (an empty hint sample)
+            strong = [c for c in strong if not c[1].confirm or self._follows(pos + c[1].size)]
         if not strong and self.weak and self._end - pos <= self._cut_reach and self._cut_start_at(pos):
             return None  # a sample the cut broke begins here: no fixed-size run may claim its bytes
         if len(strong) == 1 and not self.weak:
@@ -510,6 +642,10 @@ class Scanner:
         confirmed = [c for c in strong if self._follows(pos + c[1].size)]
         if not strong:  # a sample the bitstream delimits outweighs a run guessed from sizes
             weak = self._weak_fits(pos)
+            if len({ti for ti, _ in weak}) > 1:
+                chosen = self._weak_chain(pos, last)
+                if chosen is not None:
+                    return chosen
             # a run that ends where a recognised sample (or the end) begins outweighs one only a chain of
             # further guessed runs confirms: with several chunk sizes in the reference, the chain that reaches
             # furthest would otherwise swallow the samples between (PCM taking video frames as audio)
@@ -529,17 +665,50 @@ class Scanner:
         rank = {id(m): i for i, (_, m) in enumerate(pool)}  # a matcher lists its likelier options first
         return min(pool, key=lambda c: (order.index(c[0]), rank[id(c[1])]))
 
+    def _weak_chain(self, pos: int, last: int | None) -> tuple[int, SampleMatch] | None:
+        """Runs of several fixed-size tracks could fill the bytes from ``pos`` (samples whose content says
+        nothing, such as zero-filled placeholders of three metadata tracks between two audio chunks): of the
+        sequences of runs, one run per track, that reach exactly to a recognised sample (or the end), the one
+        that places the tracks the reference holds one sample of (and not yet placed), then the one whose order
+        the reference's layout shows, then the one of runs of the reference's chunk sizes. Returns its first run."""
+        best: tuple[tuple, tuple[int, SampleMatch]] | None = None
+        singles = {ti for ti, n in self._budget.items() if self._kept[ti] < n}
+
+        def walk(q: int, chain: list[tuple[int, SampleMatch, int]]) -> None:
+            nonlocal best
+            if chain and (q == self._end or self._is_padding_box(q) or self._strong_fits(q)):
+                order = [last] + [ti for ti, _m, _at in chain]
+                key = (sum(ti in singles for ti, _m, _at in chain),
+                       sum((a, b) in self._pairs for a, b in zip(order, order[1:])),
+                       sum(any(o.size == m.size for o in self.matchers[ti].match_options(self.data, at, self._end))
+                           for ti, m, at in chain),
+                       -len(chain))
+                if best is None or key > best[0]:
+                    best = (key, chain[0][:2])
+                return
+            if len(chain) >= len(self.weak):
+                return
+            used = {ti for ti, _m, _at in chain}
+            for ti, m in self._weak_fits(q):
+                if ti not in used:
+                    walk(q + m.size, chain + [(ti, m, q)])
+
+        walk(pos, [])
+        return best[1] if best is not None else None
+
     def _same_bytes(self, pool: list[tuple[int, SampleMatch]], last: int | None, run: int):
         """Several tracks accept exactly these bytes (e.g. two AAC tracks with one configuration).
 
         Syntax cannot tell them apart; the muxer's rhythm can. A run of samples of one track continues while
-        it is shorter than the runs the reference shows for that track; otherwise the sample belongs to the
-        track furthest behind in time, as recorders interleave by time (ties: the lower track).
+        it is shorter than the runs the reference shows for that track (a track not interleaved by time, such as
+        a motion photo's still shots written in one chunk, while its samples come); otherwise the sample belongs
+        to the track furthest behind in time, as recorders interleave by time (ties: the lower track; a track not
+        interleaved by time, last).
         """
         tracks = [ti for ti, _ in pool]
-        if last in tracks and run < self._typical_run.get(last, 1):
+        if last in tracks and (run < self._typical_run.get(last, 1) or last in self._untimed):
             return next(c for c in pool if c[0] == last)
-        return min(pool, key=lambda c: (round(self._clock[c[0]], 6), c[0]))
+        return min(pool, key=lambda c: (c[0] in self._untimed, round(self._clock[c[0]], 6), c[0]))
 
     def _resync(self, pos: int) -> int | None:
         """The next position at or after ``pos`` where a confirmed sample starts, or None."""
@@ -574,6 +743,8 @@ class Scanner:
         found = np.unique(np.concatenate(later)) if later else np.zeros(0, np.int64)
         for x in found[::-1].tolist():
             for ti, m in self._strong_fits(x):
+                if m.confirm:
+                    continue  # bytes that say nothing on their own (an empty hint sample: four zeros)
                 if x + m.size == stop and (ti != tc or not self.matchers[ti].tails_are_samples):
                     return x
         return c

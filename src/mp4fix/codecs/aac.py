@@ -636,6 +636,56 @@ class AacFrameParser:
                 return None
         return None
 
+    #: bytes of a frame the cut broke that must parse before they count as its beginning
+    CUT_MIN = 16
+
+    def cut_frame(self, data, pos: int, end: int) -> bool:
+        """Whether the bytes from ``pos`` to ``end`` are the beginning of a frame the end of the data cut: at least
+        ``CUT_MIN`` of them, fewer than the longest frame, parsed as far as they go (spectral data included)
+        without an error and without the frame ending inside them, and an audio element begins at least
+        ``CUT_MIN`` bytes before the end (not only a fill or data element whose count points past it)."""
+        avail = min(end - pos, len(data) - pos)
+        if not self.CUT_MIN <= avail < self.max_bytes or not self._first_id_ok[data[pos] >> 5]:
+            return False
+        real = avail * 8
+        W = word_list(data, pos, pos + avail)
+        try:
+            # fill and data elements say only how many bytes they skip: one that reaches the end is no evidence,
+            # an audio element's syntax must meet it (CUT_MIN bytes of it at least)
+            p = 0
+            for _hop in range(8):
+                eid = _rd(W, p, 3)
+                if eid == ID_FIL:
+                    cnt = _rd(W, p + 3, 4)
+                    q = p + 7
+                    if cnt == 15:
+                        cnt += _rd(W, q, 8) - 1
+                        q += 8
+                    p = q + 8 * cnt
+                elif eid == ID_DSE:
+                    align, cnt = _rd(W, p + 7, 1), _rd(W, p + 8, 8)
+                    q = p + 16
+                    if cnt == 255:
+                        cnt += _rd(W, q, 8)
+                        q += 8
+                    if align:
+                        q = (q + 7) & ~7
+                    p = q + 8 * cnt
+                elif eid == ID_PCE:
+                    p = self._skip_pce(W, p + 3)
+                else:
+                    break
+                if p + 8 * self.CUT_MIN > real:
+                    return False
+            if eid == ID_END:
+                return False
+            bits = self._frame(W)
+        except _Bad as bad:
+            return bad.args[0] > real
+        except IndexError:  # read on past the end of the bytes (and the padding after them)
+            return True
+        return bits > real
+
     # -- the syntax --
 
     def _frame(self, W: list[int]) -> int:
@@ -1252,6 +1302,9 @@ class AacMatcher(Matcher):
         if n is None:
             return None
         return SampleMatch(size=n, keyframe=True)
+
+    def cut_start(self, data, pos: int, end: int) -> bool:
+        return self.parser.cut_frame(data, pos, end)
 
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         return self.parser.candidates(arr, start, end)

@@ -67,6 +67,12 @@ VCL_TYPES = frozenset((NAL_SLICE, NAL_DPA, NAL_IDR))
 AU_START_TYPES = frozenset((NAL_SEI, NAL_SPS, NAL_PPS, NAL_AUD, 14, 15, 16, 17, 18))
 #: types a sample can begin with (what ``candidates`` looks for)
 SAMPLE_START_TYPES = (1, 2, 5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 18)
+#: unspecified (0, 24..31) and reserved (22, 23) types: they may only follow the primary picture's first VCL NAL
+#: unit (7.4.1.2.3), and their payload cannot be checked, so they are taken only when the reference's samples
+#: show them (Dolby Vision writes its RPU as type 28)
+UNCHECKED_TYPES = frozenset((0, 22, 23)) | frozenset(range(24, 32))
+#: the unspecified type Dolby Vision uses for its RPU in AVC streams ('dvav'/'dva1', or 'avc1' + 'dvvC'/'dvcC')
+DOVI_RPU = 28
 
 #: profiles whose SPS carries chroma_format_idc, bit depths and scaling matrices (7.3.2.1.1)
 HIGH_PROFILES = frozenset((100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135))
@@ -933,6 +939,19 @@ class AvcMatcher(Matcher):
         #: (older Android writers: the encoder's Annex B output buffer behind a single length); learned by
         #: learn_reference
         self.wrapped = False
+        #: unspecified / reserved NAL unit types (``UNCHECKED_TYPES``) the reference's access units carry after
+        #: their picture; learned by learn_reference
+        self.extra_types: frozenset[int] = frozenset(
+            (DOVI_RPU,) if any(k in track.config for k in ("dvcC", "dvvC", "dvwC")) else ())
+        #: every access unit of the reference ends with such a NAL unit (a Dolby Vision RPU): one whose data ends
+        #: right after its picture is incomplete; learned by learn_reference
+        self.extra_always = False
+        #: the picture sizes of the avcC's SPSs: a track keeps one size, so an in-band SPS of another size begins a
+        #: sample of another track (stills of another size in a track of their own)
+        self._config_sizes = {(s.width, s.height) for s in self.sps.values()}
+        #: every sample of the reference is an IDR picture (a track of stills): so is every sample; learned by
+        #: learn_reference
+        self.idr_only = False
 
     # -- parameter sets met in the stream --
 
@@ -1068,12 +1087,15 @@ class AvcMatcher(Matcher):
         partition_a = False
         layered = self.layered
         pending_prefix = -1  # start of a prefix NAL unit (14) met after the picture, awaiting its slice
+        extra = False  # a NAL unit of a learned unspecified type followed the picture
         p = pos
         stop = pos  # end of the access unit so far
         while True:
             if p + ls >= end:
                 if cur is not None and p < end and self.multi_slice:
                     return None  # a length field cut by the end: the picture may go on
+                if cur is not None and self.extra_always and not extra:
+                    return None  # the data ends before the unit every access unit of this stream ends with
                 break
             n = read_length(data, p, ls)
             body = p + ls
@@ -1082,6 +1104,8 @@ class AvcMatcher(Matcher):
             if body + n > end:
                 # a NAL unit cut by the end of the data: say "incomplete" only if it continues the picture
                 if cur is not None and self._continues(data, body, end, cur, pictures, sps_map, pps_map):
+                    return None
+                if cur is not None and self.extra_always and not extra:
                     return None
                 break
             hdr = data[body]
@@ -1105,7 +1129,7 @@ class AvcMatcher(Matcher):
                 except BitstreamError:
                     break
                 if cur is None and (sh.redundant_pic_cnt or (sh.first_mb != 0 and not self.aso)
-                                    or (self.aud_always and not aud)):
+                                    or (self.aud_always and not aud) or (self.idr_only and t != NAL_IDR)):
                     break  # not how a picture of this stream begins: a primary slice at macroblock 0
                 if t == NAL_DPA:
                     partition_a = True
@@ -1135,6 +1159,8 @@ class AvcMatcher(Matcher):
                         s = self._in_band_sps(bytes(data[body:body + n]))
                     except BitstreamError:
                         break
+                    if self._config_sizes and (s.width, s.height) not in self._config_sizes:
+                        break  # a picture size this track does not have: another track's parameter set
                     if sps_new is None:
                         sps_new, sps_map = {}, dict(sps_map)
                     sps_new[s.sps_id] = sps_map[s.sps_id] = s
@@ -1174,6 +1200,10 @@ class AvcMatcher(Matcher):
                 if cur is None or not layered:
                     break
                 pending_prefix = -1
+            elif t in self.extra_types:  # reserved or unspecified, shown by the reference: after the picture
+                if cur is None or pending_prefix >= 0 or data[body + n - 1] == 0:
+                    break  # (the last byte of a NAL unit is never 0: all there is to check)
+                extra = True
             else:  # 0, 22, 23 and 24..31: reserved or unspecified
                 break
             p = body + n
@@ -1200,6 +1230,8 @@ class AvcMatcher(Matcher):
             return self.aux_pictures
         if t == NAL_FILLER:  # more filler of this sample, if what is there is all 0xFF
             return hdr >> 5 == 0 and all_bytes(data, body + 1, end, 0xFF)
+        if t in self.extra_types:
+            return True
         if t not in VCL_TYPES:
             return False
         try:
@@ -1317,8 +1349,11 @@ class AvcMatcher(Matcher):
         offsets = np.asarray(offsets).tolist()
         sizes = np.asarray(sizes).tolist()
         base_sps, base_pps = dict(self.sps), dict(self.pps)
-        self.aso, self.aud_always = True, False  # measure without the constraints learned below
+        self.aso, self.aud_always, self.idr_only = True, False, False  # measure without what is learned below
         self.wrapped = _wraps_annexb(data, offsets[:8], sizes[:8], self.length_size)
+        extra, always = _trailing_types(data, offsets, sizes, self.length_size, self.wrapped)
+        self.extra_types = self.extra_types | extra
+        self.extra_always = False
 
         def run() -> tuple[int, list[tuple[int, AvcAccessUnit | None]], bool]:
             self.sps, self.pps = dict(base_sps), dict(base_pps)
@@ -1356,6 +1391,8 @@ class AvcMatcher(Matcher):
             self.multi_slice = any(au.slices > len(au.pictures) for _, au in known)
             self.aud_always = all(au.aud for _, au in known) and len(known) == len(offsets)
             self.aso = self._aso_by_profile or any(au.pictures[0].first_mb != 0 for _, au in known)
+            self.extra_always = always and len(known) == len(offsets)
+            self.idr_only = len(known) >= 2 and len(known) == len(offsets) and all(au.idr for _, au in known)
             # the POC step, from the runs of consecutive measured samples
             runs, current = [], []
             for i, au in units:
@@ -1383,7 +1420,8 @@ class AvcMatcher(Matcher):
     def clone(self) -> "AvcMatcher":
         """A fresh matcher (parameter sets from avcC only) that keeps what learn_reference learned."""
         other = type(self)(self.track)
-        for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always", "wrapped"):
+        for name in ("key_rule", "pair_fields", "poc_step", "multi_slice", "aso", "aud_always", "wrapped",
+                     "extra_types", "extra_always", "idr_only"):
             setattr(other, name, getattr(self, name))
         return other
 
@@ -1412,6 +1450,32 @@ def annexb_nal_units(unit: bytes) -> list[bytes]:
         if sc < 0:
             return out
         start = sc + 3
+
+
+def _trailing_types(data, offsets: list[int], sizes: list[int], ls: int, wrapped: bool) -> tuple[frozenset[int], bool]:
+    """The unspecified / reserved NAL unit types (``UNCHECKED_TYPES``) the reference's samples carry after their
+    first VCL NAL unit, and whether every sample carries one there."""
+    found: set[int] = set()
+    every = bool(offsets)
+    for off, size in zip(offsets, sizes):
+        p, end = off, off + size
+        nals = []
+        while p + ls < end:
+            n = read_length(data, p, ls)
+            if n < 1 or p + ls + n > end:
+                break
+            unit = bytes(data[p + ls:p + ls + n])
+            nals.extend(annexb_nal_units(unit) if wrapped else [unit])
+            p += ls + n
+        seen_vcl = here = False
+        for nal in nals:
+            t = nal[0] & 0x1F
+            if seen_vcl and t in UNCHECKED_TYPES and not nal[0] & 0x80:
+                found.add(t)
+                here = True
+            seen_vcl = seen_vcl or t in VCL_TYPES
+        every = every and here
+    return frozenset(found), every
 
 
 def _wraps_annexb(data, offsets: list[int], sizes: list[int], ls: int) -> bool:

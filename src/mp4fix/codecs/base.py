@@ -26,6 +26,9 @@ class SampleMatch:
     #: for ``Matcher.open_ended`` codecs: True when no start of this track's next sample closed the sample (it
     #: runs to ``end`` or to where the matcher stopped looking), False when one did
     open_end: bool = False
+    #: believed only where what follows is recognised (bytes that say little on their own: an empty RTP hint
+    #: sample is four zero bytes)
+    confirm: bool = False
 
 
 class Matcher:
@@ -45,6 +48,9 @@ class Matcher:
     max_run_bytes: int = 0
     #: ... and the longest run the reference shows (bytes): less than that left means the cut broke the run
     longest_run: int = 0
+    #: ... and the shortest (bytes): a recording of such samples only whose data ends less than that after a
+    #: sample ends there with a sample the cut broke
+    shortest_run: int = 0
     #: True for start-code codecs (MPEG-4 Part 2) whose data marks where the next sample of their own stream
     #: begins but not where this one ends: ``match`` returns the sample up to that next start (or up to ``end``,
     #: with ``SampleMatch.open_end``), and the scanner ends it earlier where other tracks' samples fill the gap
@@ -79,6 +85,11 @@ class Matcher:
         """
         m = self.match(data, pos, end)
         return [m] if m is not None else []
+
+    def fits(self, data, pos: int, size: int) -> bool:
+        """For matchers that are not self-delimiting: whether ``size`` bytes at ``pos`` can be a run of this
+        track's samples (a track whose samples are all zero bytes: only zeros). The default: any bytes."""
+        return True
 
     def sample_of(self, size: int) -> SampleMatch:
         """A run of ``size`` bytes of this track's fixed-size samples."""

@@ -4,6 +4,9 @@
 No codec specification says how long such a sample is, so the structure is learned from the reference's own
 samples, and only a structure that explains every one of them exactly is used. In order of preference:
 
+* ``hint``: RTP hint samples of a 'hint' track ('rtp ', 'srtp'; ISO/IEC 14496-12 "RTP hint track format", the
+  QuickTime File Format's "hint media"): a packet table of RTP packet entries, each with its constructors, and
+  the data the sample's own constructors point into;
 * ``klv``: a sequence of GoPro-style KLV entries (4-character key, type, struct size, repeat count, data
   padded to 4 bytes; GPMF);
 * ``boxes``: a sequence of ISO boxes (32-bit size, 4-byte type; Apple's 'mebx' types them by local key id);
@@ -12,7 +15,8 @@ samples, and only a structure that explains every one of them exactly is used. I
   same first ``k`` bytes has the same size, or holds its size in a length field (GoPro's 'fdsc' records);
 * ``delimited``: every sample begins with the same signature of several bytes while sizes vary (Android's
   'mett' records): a sample ends where the next sample of any track begins;
-* ``fixed``: every sample the same size (handled like PCM: confirmed by what follows).
+* ``fixed``: every sample the same size (handled like PCM: confirmed by what follows); when every one of them is
+  zeros (Android's 'mett' placeholders), only zeros.
 
 For ``klv`` and ``boxes`` the reference also shows which keys make up one sample (the sequences of top-level
 keys, e.g. one 'DEVC' per GPMF sample, one box per 'mebx' sample) and the sizes each key's entries have, so
@@ -38,6 +42,9 @@ SIGNATURE_MIN = 4  # bytes every sample must begin with to be delimited by what 
 SIZE_SLACK = 2  # an entry or sample may be this many times smaller or larger than the reference's
 LENGTH_FIELD_REACH = 16  # a record's own length is looked for in its first bytes
 RECORD_MAX = 16 << 20  # no record of a data track is longer
+HINT_FOURCCS = ("rtp ", "srtp")
+HINT_CONSTRUCTOR = 16  # bytes of one data-table entry of an RTP packet
+HINT_SELF = 0xFF  # trackrefindex -1: a sample constructor that points into the hint track's own sample
 
 
 def _printable(raw: bytes) -> bool:
@@ -260,6 +267,174 @@ class DelimitedRecordMatcher(Matcher):
         return _positions_of(arr, start, end, [self.signature])
 
 
+class HintSampleMatcher(Matcher):
+    """RTP hint samples (ISO/IEC 14496-12, RTP hint track format; QuickTime File Format, hint media).
+
+    A sample is ``packetcount`` (16 bits), 16 reserved bits, then for each packet: relative_time (32), the RTP
+    header's first two bytes (version bits, P, X, CSRC count; M, payload type), a sequence seed (16), 13 reserved
+    bits with the extra, B-frame and repeat flags, an entry count (16), when the extra flag says so a 32-bit
+    length and that many bytes of TLV boxes (the length counts itself), then one 16-byte constructor per entry
+    (0 no-op, 1 immediate data, 2 sample data, 3 sample-description data). After the table comes the data that the
+    sample's own sample constructors (trackrefindex -1) point into: the sample ends where the last of them ends,
+    or with its table. What the reference shows (the first two RTP header bytes, payload types, constructor
+    kinds, the tracks referred to, the block fields, empty samples) is all a sample may have.
+    """
+
+    fourccs = ()
+
+    def __init__(self, track: TrackProfile, heads: frozenset[int], payloads: frozenset[int],
+                 kinds: frozenset[int], refs: frozenset[int], blocks: frozenset[tuple[int, int]], empty: bool,
+                 max_packets: int, max_entries: int):
+        super().__init__(track)
+        self.heads, self.payloads, self.kinds, self.refs, self.blocks = heads, payloads, kinds, refs, blocks
+        self.empty = empty
+        self.max_packets = max(1, max_packets) * SIZE_SLACK
+        self.max_entries = max(1, max_entries) * SIZE_SLACK
+        e = track.sample_entry
+        # RTPHintSampleEntry: 8 header bytes, 6 reserved, data reference index, hinttrackversion,
+        # highestcompatibleversion (16 bits each), maxpacketsize (32)
+        self.max_packet = int.from_bytes(e[20:24], "big") if len(e) >= 24 else 0
+        self._table = np.zeros(256, dtype=bool)  # possible first bytes of a packet entry's RTP header
+        self._table[list(heads)] = True
+        self._payload = np.zeros(256, dtype=bool)
+        for b in range(256):
+            self._payload[b] = (b & 0x7F) in payloads
+
+    @classmethod
+    def learn(cls, track: TrackProfile, data, samples: list[tuple[int, int]]) -> "HintSampleMatcher | None":
+        """The structure the reference's samples show, when it explains every one of them exactly."""
+        heads: set[int] = set()
+        payloads: set[int] = set()
+        kinds: set[int] = set()
+        refs: set[int] = set()
+        blocks: set[tuple[int, int]] = set()
+        empty, packets, entries = False, 0, 0
+        for off, size in samples:
+            parsed = _hint_walk(data, off, off + size, None)
+            if parsed is None or parsed[0] != size:
+                return None
+            _size, facts = parsed
+            if not facts:
+                empty = True
+            for head, payload, n, sample_kinds, sample_refs, sample_blocks in facts:
+                heads.add(head)
+                payloads.add(payload)
+                kinds.update(sample_kinds)
+                refs.update(sample_refs)
+                blocks.update(sample_blocks)
+                entries = max(entries, n)
+            packets = max(packets, len(facts))
+        if not heads:
+            return None
+        return cls(track, frozenset(heads), frozenset(payloads), frozenset(kinds), frozenset(refs),
+                   frozenset(blocks), empty, packets, entries)
+
+    def clone(self) -> "HintSampleMatcher":
+        return type(self)(self.track, self.heads, self.payloads, self.kinds, self.refs, self.blocks, self.empty,
+                          self.max_packets // SIZE_SLACK, self.max_entries // SIZE_SLACK)
+
+    def match(self, data, pos: int, end: int) -> SampleMatch | None:
+        parsed = _hint_walk(data, pos, end, self)
+        if parsed is None:
+            return None
+        size, facts = parsed
+        if not facts and not self.empty:
+            return None
+        return SampleMatch(size, True, confirm=not facts)
+
+    def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
+        """Positions whose packet count is 1..255 (high byte 0), reserved bits 0, and whose first packet entry
+        has an RTP header start and payload type the reference shows; and, when the reference has empty samples
+        (four zero bytes), four zero bytes that four zero bytes do not follow."""
+        stop = min(end, len(arr) - 12)
+        if stop <= start:
+            return np.zeros(0, dtype=np.int64)
+        a = arr
+        ok = (a[start:stop] == 0) & (a[start + 1:stop + 1] != 0) & (a[start + 2:stop + 2] == 0) \
+            & (a[start + 3:stop + 3] == 0)
+        idx = np.flatnonzero(ok).astype(np.int64) + start
+        if idx.size:
+            idx = idx[self._table[a[idx + 8]] & self._payload[a[idx + 9]]]
+        if self.empty:  # an empty sample (four zero bytes) where a run of zeros ends: before another sample
+            zero = (a[start:stop] == 0) & (a[start + 1:stop + 1] == 0) & (a[start + 2:stop + 2] == 0) \
+                & (a[start + 3:stop + 3] == 0) & ((a[start + 4:stop + 4] != 0) | (a[start + 5:stop + 5] != 0)
+                                                  | (a[start + 6:stop + 6] != 0) | (a[start + 7:stop + 7] != 0))
+            idx = np.union1d(idx, np.flatnonzero(zero).astype(np.int64) + start)
+        return idx
+
+
+def _hint_walk(data, pos: int, end: int, m: HintSampleMatcher | None):
+    """Walk one RTP hint sample from ``pos``: ``(size, facts)`` with one ``(first RTP header byte, payload type,
+    entries, constructor kinds, track references, block fields)`` per packet, or None. With a matcher, only what
+    its reference showed is accepted."""
+    if pos + 4 > end:
+        return None
+    count = int.from_bytes(data[pos:pos + 2], "big")
+    if data[pos + 2] or data[pos + 3] or (m is not None and count > m.max_packets):
+        return None
+    p = pos + 4
+    reach = p  # where the data the sample's own constructors point into ends
+    facts = []
+    for _packet in range(count):
+        if p + 12 > end:
+            return None
+        head, second = data[p + 4], data[p + 5]
+        flags = int.from_bytes(data[p + 8:p + 10], "big")
+        n = int.from_bytes(data[p + 10:p + 12], "big")
+        if flags >> 3 or head & 0x0F:  # reserved bits, and the CSRC count (no CSRC list in a hint)
+            return None
+        if m is not None and (head not in m.heads or second & 0x7F not in m.payloads or n > m.max_entries):
+            return None
+        p += 12
+        if flags & 4:  # extra_flag: a length (counting itself) and TLV boxes
+            if p + 4 > end:
+                return None
+            length = int.from_bytes(data[p:p + 4], "big")
+            if length < 4 or p + length > end:
+                return None
+            q = p + 4
+            while q < p + length:
+                box = int.from_bytes(data[q:q + 4], "big") if q + 8 <= p + length else 0
+                if box < 8 or q + box > p + length:
+                    return None
+                q += box
+            p += length
+        if p + n * HINT_CONSTRUCTOR > end:
+            return None
+        kinds, refs, blocks = set(), set(), set()
+        for _entry in range(n):
+            c = bytes(data[p:p + HINT_CONSTRUCTOR])
+            kind = c[0]
+            kinds.add(kind)
+            if kind == 1:
+                if c[1] > 14:
+                    return None
+            elif kind in (2, 3):
+                ref, length = c[1], int.from_bytes(c[2:4], "big")
+                refs.add(ref)
+                if m is not None and (ref not in m.refs or (m.max_packet and length > m.max_packet)):
+                    return None
+                if kind == 2:
+                    block = (int.from_bytes(c[12:14], "big"), int.from_bytes(c[14:16], "big"))
+                    blocks.add(block)
+                    if m is not None and block not in m.blocks:
+                        return None
+                    if ref == HINT_SELF:
+                        reach = max(reach, pos + int.from_bytes(c[8:12], "big") + length)
+                elif c[12:16].strip(b"\0"):
+                    return None  # reserved
+            elif kind != 0:
+                return None
+            if m is not None and kind not in m.kinds:
+                return None
+            p += HINT_CONSTRUCTOR
+        facts.append((head, second & 0x7F, n, kinds, refs, blocks))
+    size = max(p, reach) - pos
+    if pos + size > end or size > RECORD_MAX:
+        return None
+    return size, facts
+
+
 def _learn_entries(kind: str, data, samples: list[tuple[int, int]]) -> StructuredDataMatcher | None:
     walk = _walk_klv if kind == "klv" else _walk_boxes
     keys: set[bytes] = set()
@@ -327,6 +502,10 @@ def learn_data_matcher(track: TrackProfile, data) -> Matcher:
         raise UnsupportedCodecError(_("the reference's '{fourcc}' {kind} track has no samples to learn from",
                                       fourcc=track.fourcc, kind=kind_name(track.kind)))
     samples = [(int(o), int(s)) for o, s in zip(track.offsets[:n].tolist(), track.sizes[:n].tolist())]
+    if track.fourcc in HINT_FOURCCS or track.handler == "hint":
+        hint = HintSampleMatcher.learn(track, data, samples)
+        if hint is not None:
+            return hint
     for kind in ("klv", "boxes"):
         learned = _learn_entries(kind, data, samples)
         if learned is not None:
@@ -355,7 +534,10 @@ def learn_data_matcher(track: TrackProfile, data) -> Matcher:
             return DelimitedRecordMatcher(track, signature, int(sizes.min()), int(sizes.max()))
     sizes = track.sizes[:n]
     if int(sizes.min()) == int(sizes.max()):
-        return FixedRuns(track, int(sizes[0]))
+        fixed = FixedRuns(track, int(sizes[0]))
+        if raw and not any(r.strip(b"\0") for r in raw):
+            fixed.fill = 0  # samples of zeros: only zeros can be one
+        return fixed
     raise UnsupportedCodecError(
         _("the {kind} track '{fourcc}' has samples whose length mp4fix cannot measure",
           kind=kind_name(track.kind), fourcc=track.fourcc))

@@ -656,6 +656,11 @@ class HevcMatcher(Matcher):
         if any(box in track.config for box in ("dvcC", "dvvC", "dvwC")):
             self._extra_types |= {62, 63}  # Dolby Vision: RPU (62) and enhancement-layer (63) NAL units
         self.keyframe_rule = "irap"
+        #: the picture sizes of the sample entry's SPSs: a track keeps one size, so an in-band SPS of another
+        #: size begins a sample of another track (a Pixel motion photo's top shots: HEVC of another size)
+        self._config_sizes = {(s.width, s.height) for s in self._sps.values()}
+        #: learned: every sample of the reference is an IRAP picture (a track of stills): so is every sample
+        self.irap_only = False
         # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
         limits = [level_limit("hevc", lv) for lv in [s.level_idc for s in self._sps.values()] + [self.level_idc]]
         self.max_nal = nal_limit(track, None if None in limits else max(limits))
@@ -815,6 +820,8 @@ class HevcMatcher(Matcher):
                 if first:
                     if pic is not None:
                         break  # the next picture: a new access unit
+                    if self.irap_only and not 16 <= t <= 23:
+                        return None  # a track of stills has no pictures that depend on others
                     pic = self._slice(data, body, n, t, tid, sps_map, pps_map, None)
                     if pic is None:
                         return None
@@ -840,6 +847,8 @@ class HevcMatcher(Matcher):
                     ps = self._parse_ps(data[body:nxt], t)
                     if ps is None or (t != PPS_NUT and tid != 0):
                         break
+                    if t == SPS_NUT and self._config_sizes and (ps.width, ps.height) not in self._config_sizes:
+                        break  # a picture size this track does not have: another track's parameter set
                     if sps_map is self._sps:  # copy on write: ``match`` never changes the matcher
                         sps_map, pps_map = dict(sps_map), dict(pps_map)
                     if t == SPS_NUT:
@@ -1312,6 +1321,7 @@ class HevcMatcher(Matcher):
                 matches.append(m)
             else:
                 matches.append(None)
+        self.irap_only = len(matches) >= 2 and all(m is not None and m.info.irap for m in matches)
         keys, k = self.track.keyframes, len(matches)
         own = np.asarray(self.track.offsets[:k], dtype=np.int64)
         if keys is not None and k and len(keys) >= k and np.array_equal(own, np.asarray(offsets, dtype=np.int64)):
@@ -1326,6 +1336,7 @@ class HevcMatcher(Matcher):
         other._extra_types = set(self._extra_types)
         other._max_layer = self._max_layer
         other.trailing_min = self.trailing_min
+        other.irap_only = self.irap_only
         return other
 
 

@@ -12,6 +12,7 @@ import copy
 import numpy as np
 
 from mp4fix.codecs.base import Matcher, SampleMatch, register
+from mp4fix.codecs.nal import all_bytes
 from mp4fix.errors import MismatchError
 from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
@@ -25,6 +26,9 @@ class FixedRuns(Matcher):
 
     self_delimiting = False
     max_options = 4
+    #: every sample is this byte repeated (a data track whose reference samples are all zeros: Android's
+    #: 'mett' placeholders); None when the content is free
+    fill: int | None = None
 
     def __init__(self, track: TrackProfile, frame_bytes: int):
         super().__init__(track)
@@ -43,6 +47,7 @@ class FixedRuns(Matcher):
             self._run_bytes, longest = [], frame_bytes
         self.max_run_bytes = max(4 * longest, 1 << 20)
         self.longest_run = longest
+        self.shortest_run = min(self._run_bytes, default=frame_bytes)
         if len(chunk_samples) and int(chunk_samples.max()) == 1:
             # the reference never writes two of these samples in a row (a timecode track's single sample):
             # no run "up to the next recognised sample" is offered
@@ -52,7 +57,10 @@ class FixedRuns(Matcher):
         return copy.copy(self)  # no stream state: the learned sizes are all there is
 
     def match_options(self, data, pos: int, end: int) -> list[SampleMatch]:
-        return [self.sample_of(n) for n in self._run_bytes if pos + n <= end]
+        return [self.sample_of(n) for n in self._run_bytes if pos + n <= end and self.fits(data, pos, n)]
+
+    def fits(self, data, pos: int, size: int) -> bool:
+        return self.fill is None or all_bytes(data, pos, pos + size, self.fill)
 
     def match(self, data, pos: int, end: int) -> SampleMatch | None:
         options = self.match_options(data, pos, end)
