@@ -212,12 +212,9 @@ def motion_photo(dst: Path, last_duration: int | None = 0) -> Path:
     return dst
 
 
-#: reference.timing_problem refuses a reference whose track's most common sample duration is 0: a Pixel's two still
-#: shots last (D, 0), a tie that the most common value breaks to 0 (the real file is refused the same way)
-_ZERO_MODE = pytest.mark.xfail(reason="the reference check refuses a stills track lasting (D, 0) as 'a duration of 0'")
-
-
-@pytest.mark.parametrize("last_duration", [pytest.param(0, marks=_ZERO_MODE), 3000])
+#: a Pixel's two still shots last (D, 0): a tie that the most common value breaks to 0 (the reference check once
+#: refused it as "a duration of 0")
+@pytest.mark.parametrize("last_duration", [0, 3000])
 @pytest.mark.parametrize("frac", [0.5, 0.8, 0.95, 1.0])
 def test_video_and_still_shots_of_one_codec_stay_apart(frac, last_duration, tmp_path):
     """Before: pictures of the video after an audio frame went to the stills track (its clock never advanced),
@@ -386,12 +383,11 @@ REAL = [("dolby_dvav.mp4", True, (0.6, 0.9), False),
         pytest.param("dolby_dvav.mp4", True, (0.3,), False, marks=pytest.mark.xfail(
             reason="the fit check's middle and end windows lie inside the first picture (781 kB) and recognise "
                    "nothing: refused (fit.py, since main's fit changes)")),
-        pytest.param("samsung_sef_superslowmo.mp4", False, (0.3, 0.6, 0.9), False, marks=pytest.mark.xfail(
-            reason="the reference check refuses it: most frames last 9 ticks of 90 kHz (past MAX_FRAME_RATE)")),
+        ("samsung_sef_superslowmo.mp4", False, (0.3, 0.6, 0.9), False),
         ("android12_recorder.m4a", True, (0.3, 0.6, 0.9), False),
         ("quicktime_hinted_3gpp.3gp", True, (0.3, 0.6, 0.9), False),
         ("quicktime_export_3gpp.3gp", True, (0.3, 0.6, 0.9), False),  # AMR samples of five frames after MPEG-4
-        pytest.param("pixel_motionphoto_topshots.mp4", False, (0.6, 0.9, 0.99), False, marks=_ZERO_MODE),
+        ("pixel_motionphoto_topshots.mp4", False, (0.6, 0.9, 0.99), False),
         ("quicktime7_mp4v.mov", False, (0.9,), False),
         ("media3muxer_sowt.mp4", True, (0.3, 0.6, 0.9), False),
         ("media3muxer_sowt.mp4", True, (0.9,), True),
