@@ -486,3 +486,35 @@ def test_real_recordings_refused_with_themselves_now_repair(name, frac, tmp_path
     counts = oracle.assert_same_samples(original, report.output, cut, handlers=("soun", "vide"),
                                         offset_shift=0)
     assert counts and all(counts.values())
+
+
+def test_a_recording_without_the_references_audio_and_with_damage_repairs(tmp_path):
+    """The same camera with its microphone off: the reference's audio track finds nothing, rightly, and a damaged
+    stretch leaves data nothing recognises. Damage in one place is no sign that the audio has other settings."""
+    recording = _encode("fit_no_audio", "mp4", _av("testsrc2", None, size="320x240", seconds=10,
+                                                   vcodec=_x264()), 10)
+    reference = _encode("fit_four_byte_ref", "mp4", _av("mandelbrot", "660", size="320x240", seconds=2,
+                                                        vcodec=_x264()), 2)
+    broken, cut = _cut_copy(recording, tmp_path, 0.9)
+    start, end = oracle.mdat_span(recording)
+    at = start + (end - start) // 3
+    _damage(broken, at, np.random.default_rng(11).bytes(96 << 10))
+    report = repair(broken, reference, verify=False)
+    _exact_outside(recording, Path(report.output), cut, (at, at + (96 << 10)))
+
+
+def test_a_recording_whose_audio_the_reference_does_not_describe_is_refused(tmp_path):
+    """The video fits, the audio is another codec than the reference's (here AC-3 for AAC) and a minority of the
+    data: not one audio frame is found, while its chunks lie between the video's all along. The reference was
+    accepted and the "repair" kept the video alone."""
+    source = _encode("fit_ac3_audio", "mp4", _av("testsrc2", "440", size="320x240", seconds=6,
+                                                 vcodec=_x264(crf=14),
+                                                 audio_args=("-c:a", "ac3", "-b:a", "96k")), 6)
+    reference = _encode("fit_ac3_audio_ref", "mp4", _av("mandelbrot", "660", size="320x240", seconds=2,
+                                                        vcodec=_x264(crf=14)), 2)
+    assert next(t for t in oracle.read_movie(source).tracks if t.handler == "soun").fourcc == "ac-3"
+    # half-second chunks, as cameras write them
+    recording = _relayout(source, tmp_path / "chunked.mp4", [("vide", 15), ("soun", 16)] * 12)
+    (tmp_path / "cut").mkdir()
+    broken, _ = _cut_copy(recording, tmp_path / "cut", 0.6)
+    _refused(broken, reference, "no audio like the reference's ('mp4a')", "video frames")
