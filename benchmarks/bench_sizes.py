@@ -17,9 +17,10 @@ Cases (``--only`` takes these names):
     hd1080       1080p30 H.264 ~58 Mb/s + AAC, 160 s, 1.05 GB, cut at 90 %
     hd1080_545   the first 545 MB of the same recording
     sd60         320x240 H.264 + AAC, 60 minutes, ~430 MB, cut at 95 %
-    big5g        the 1080p recording five times over (stream copy): 5.3 GB, 64-bit mdat and co64, cut at 90 %
+    big5g        1080p30 H.264 at a constant 58 Mb/s (filler data) + AAC, 12 minutes: 5.2 GB, 64-bit mdat and
+                 co64, cut at 90 %
     m4a60        AAC only (.m4a), 60 minutes, cut at 95 %
-    hevc_pcm     720p HEVC + 16-bit stereo PCM in .mov, 3 minutes, cut at 90 %
+    hevc_pcm     640x360 HEVC (B-frames) + 16-bit stereo PCM in .mov, 2 minutes, cut at 90 %
     damaged      sd60 cut at 95 % with three 1 MiB stretches overwritten by random bytes
 """
 
@@ -96,11 +97,17 @@ def make_sources(folder: Path, names: set[str]) -> None:
     if names & {"hd1080", "hd1080_545", "big5g"}:
         _encode(folder / "hd1080.mp4", _video("testsrc2", "1920x1080", 30, 1) + _audio(440) + hd, 160)
         _encode(folder / "hd1080_ref.mp4", _video("mandelbrot", "1920x1080", 30, 2) + _audio(660) + hd, 5)
-    if "big5g" in names and not (folder / "big5g.mp4").exists():
-        tmp = folder / "big5g.part.mp4"
-        fftools.run(["-y", "-stream_loop", "4", "-i", str(folder / "hd1080.mp4"), "-map", "0", "-c", "copy",
-                     str(tmp)], what="making big5g.mp4", timeout=3600)
-        tmp.replace(folder / "big5g.mp4")
+    if "big5g" in names:
+        # constant bitrate with filler data (x264's nal-hrd=cbr) on plain test content: 5.2 GB quickly. (A
+        # stream-copied loop of hd1080 would be faster still, but its index has odd durations at each seam that
+        # no repair can know, so it could not be compared with its own index.)
+        cbr = ["-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
+               "-pix_fmt", "yuv420p", "-b:v", "58M", "-minrate", "58M", "-maxrate", "58M", "-bufsize", "29M",
+               "-x264-params", "nal-hrd=cbr:force-cfr=1", *_aac(192), "-ar", "48000"]
+        _encode(folder / "big5g.mp4", ["-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30"] + _audio(440) + cbr,
+                720)
+        _encode(folder / "big5g_ref.mp4", ["-f", "lavfi", "-i", "mandelbrot=size=1920x1080:rate=30"] + _audio(660)
+                + cbr, 5)
     if names & {"sd60", "damaged"}:
         _encode(folder / "sd60.mp4", _video("testsrc2", "320x240", 30, 3) + _audio(330) + sd, 3600)
         _encode(folder / "sd60_ref.mp4", _video("mandelbrot", "320x240", 30, 4) + _audio(550) + sd, 5)
@@ -112,18 +119,18 @@ def make_sources(folder: Path, names: set[str]) -> None:
         hv = ["-map", "0:v", "-map", "1:a", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
               "bframes=3:keyint=60:log-level=error", "-crf", "24", "-tag:v", "hvc1", "-pix_fmt", "yuv420p",
               "-c:a", "pcm_s16le", "-ar", "48000", "-ac", "2"]
-        _encode(folder / "hevc_pcm.mov", _video("testsrc2", "1280x720", 30, 5) + _audio(440) + hv, 180)
-        _encode(folder / "hevc_pcm_ref.mov", _video("mandelbrot", "1280x720", 30, 6) + _audio(660) + hv, 5)
+        _encode(folder / "hevc_pcm.mov", _video("testsrc2", "640x360", 30, 5) + _audio(440) + hv, 120)
+        _encode(folder / "hevc_pcm_ref.mov", _video("mandelbrot", "640x360", 30, 6) + _audio(660) + hv, 5)
 
 
 CASES = {c.name: c for c in [
     Case("hd1080", "1080p30 H.264 58 Mb/s + AAC, 160 s, cut at 90 %", "hd1080.mp4", "hd1080_ref.mp4", 0.90),
     Case("hd1080_545", "the first 545 MB of the same", "hd1080.mp4", "hd1080_ref.mp4", 545_000_000),
     Case("sd60", "320x240 H.264 + AAC, 60 min, cut at 95 %", "sd60.mp4", "sd60_ref.mp4", 0.95),
-    Case("big5g", "1080p H.264 + AAC, 13 min, 5.3 GB (64-bit mdat, co64), cut at 90 %", "big5g.mp4",
-         "hd1080_ref.mp4", 0.90),
+    Case("big5g", "1080p H.264 58 Mb/s CBR (filler data) + AAC, 12 min, 5.2 GB (64-bit mdat, co64), cut at 90 %",
+         "big5g.mp4", "big5g_ref.mp4", 0.90),
     Case("m4a60", "AAC only .m4a, 60 min, cut at 95 %", "m4a60.m4a", "m4a60_ref.m4a", 0.95),
-    Case("hevc_pcm", "720p HEVC + PCM .mov, 3 min, cut at 90 %", "hevc_pcm.mov", "hevc_pcm_ref.mov", 0.90),
+    Case("hevc_pcm", "640x360 HEVC + PCM .mov, 2 min, cut at 90 %", "hevc_pcm.mov", "hevc_pcm_ref.mov", 0.90),
     Case("damaged", "sd60 cut at 95 %, three 1 MiB stretches overwritten", "sd60.mp4", "sd60_ref.mp4", 0.95),
 ]}
 
@@ -297,7 +304,10 @@ def main() -> int:
         if ns.exact:
             cut = size if name != "damaged" else None
             if cut is not None:
-                exact = check_exact(ns.dir / case.recording, output, cut)
+                try:
+                    exact = check_exact(ns.dir / case.recording, output, cut)
+                except AssertionError as exc:  # reported in the table, not hidden
+                    exact = f"DIFFERS: {exc}"
         output.unlink(missing_ok=True)
         stage = {k: b - a for k, (a, b) in r["marks"].items()}
         scan_write = stage.get("scan", 0) + stage.get("build", 0) + stage.get("write", 0)
@@ -333,6 +343,7 @@ def _print_row(row: dict) -> None:
               f"output {u['output_size'] / 1e6:.0f} MB")
     v = row["verify"]
     print(f"  verify: {v}")
+    print(f"  skipped {row['skipped']} bytes, {row['tail']} bytes incomplete at the cut")
     print(f"  complete: {row['complete']}; exact vs the original's index: {row['exact']}")
 
 

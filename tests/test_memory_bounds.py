@@ -224,7 +224,7 @@ def test_scan_over_parameter_set_look_alikes_stays_flat(tmp_path):
         result = {}
         peak = _peak(lambda: result.setdefault("r", scanner.run(0, len(head))))
     found = result["r"].tracks[video]
-    assert found.offsets[:1] == [0] and len(head) - len(first) in found.offsets
+    assert list(found.offsets[:1]) == [0] and len(head) - len(first) in found.offsets
     assert peak < 16 << 20
 
 
@@ -273,11 +273,14 @@ def test_pages_behind_the_scan_are_released(tmp_path):
 
 def test_a_nal_unit_longer_than_any_picture_is_not_believed(tmp_path):
     """A slice whose length field claims 100 MiB (its header parses: only the length is wrong) is not walked
-    over: believing it would send the walk, and the pages it maps, 100 MiB ahead (issue 10)."""
-    from mp4fix.codecs.nal import NAL_MAX, nal_limit
+    over: believing it would send the walk, and the pages it maps, 100 MiB ahead, and would make all of it one
+    sample (a damaged 60-minute recording lost a quarter of its samples to two such look-alikes: issue 10).
+    The bound is what the stream's level allows an access unit to hold."""
+    from mp4fix.codecs.nal import level_limit, nal_limit
 
     m, first = _reference_matcher("tiny")
-    assert m.max_nal == nal_limit(m.track) == NAL_MAX
+    # 160x120 at level 1.1: a coded picture buffer of 500 kbit, 300 kB with any profile's NAL factor
+    assert m.config.level == 11 and m.max_nal == nal_limit(m.track, level_limit("avc", 11)) == 300_000
     # the sample's NAL units; the last one is its picture's slice
     p, units = 0, []
     while p < len(first):
@@ -294,3 +297,23 @@ def test_a_nal_unit_longer_than_any_picture_is_not_believed(tmp_path):
     with MediaFile(path) as mf:
         got = m.match(mf.data, 0, mf.size)
         assert got is None or got.size <= last
+
+
+def test_uncompressed_audio_tables_hold_runs_not_frames(fixture_path, broken_file):
+    """An hour of 48 kHz PCM is 173 million frames: the rebuilt tables keep one entry per chunk (one sample size,
+    run-length durations), never a row per frame (5 million frames took 440 MiB before)."""
+    from mp4fix import repair as R
+    from mp4fix.scan import Scanner
+    from mp4fix.source import MediaFile
+
+    broken, cut = broken_file("avc_pcm_mov", "mdat90")
+    p = R.plan(broken, fixture_path("avc_pcm_mov_ref"), check_fit=False)
+    with MediaFile(broken) as mf:
+        result = Scanner(mf.data, mf.arr, p.profile, R._fresh(p)).run(p.diagnosis.mdat_start, p.diagnosis.mdat_end)
+        peak = _peak(lambda: R._assemble(mf, p, result))
+        _layout, moov, built, _times = R._assemble(mf, p, result)
+    pcm = next(tt for tt in built if tt.track.kind == "audio")
+    assert pcm.samples > 100_000 and len(pcm.offsets) < 1_000
+    assert peak < 16 << 20
+    stsz = moov.find(b"stsz", moov.find(b"sowt"))
+    assert int.from_bytes(moov[stsz + 8:stsz + 12], "big") == 4  # one sample size for every frame, no table

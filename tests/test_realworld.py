@@ -112,3 +112,23 @@ def test_gopro_repaired_with_its_sibling(name, tmp_path):
     report = repair(broken, FOLDER / SIBLINGS[name], verify=False)
     counts = check_every_sample(original, Path(report.output), cut)
     assert {"vide/avc1", "soun/mp4a", "tmcd/tmcd", "meta/gpmd", "meta/fdsc"} <= set(counts)
+
+
+def test_audio_that_ended_before_the_cut_ends_where_the_recording_stopped(tmp_path):
+    # Apple's writer stops the recording, writes the audio's last chunk, then its last two seconds of video; the
+    # edit list leaves out the audio the encoder ran on after the stop. A copy cut inside that last video keeps
+    # all of the audio, and must end it where the recorder did (ffmpeg showed two audio packets too many)
+    name = "iphone6_with-gps.mov"
+    if name not in FILES:
+        pytest.skip("the iPhone recording is not there")
+    original = FOLDER / name
+    broken, cut = _cut(original, 0.9, tmp_path)
+    report = repair(broken, original, verify=False)
+    orig, rep = oracle.read_movie(original), oracle.read_movie(report.output)
+    assert rep.track("soun").edits == orig.track("soun").edits
+    # a cut where the audio was still being written keeps all of it
+    broken, cut = _cut(original, 0.3, tmp_path)
+    report = repair(broken, original, verify=False, overwrite=True)
+    movie = oracle.read_movie(report.output)
+    audio = movie.track("soun")
+    assert (audio.edits[-1][0] + 1) / movie.timescale >= sum(audio.durations) / audio.timescale

@@ -186,11 +186,19 @@ class Node:
         return (1).to_bytes(4, "big") + tcode + (size + 8).to_bytes(8, "big") + body
 
 
-def parse_tree(data, ref: BoxRef, path: str = "") -> Node:
-    """Read the box at ``ref`` into a ``Node`` tree (containers recursively). Meant for moov-sized boxes."""
+MAX_DEPTH = 32  # real index boxes nest 8 deep at most (moov > udta > meta > ilst > ...); more is damage
+
+
+def parse_tree(data, ref: BoxRef, path: str = "", depth: int = 0) -> Node:
+    """Read the box at ``ref`` into a ``Node`` tree (containers recursively). Meant for moov-sized boxes.
+
+    Containers nested deeper than ``MAX_DEPTH`` raise ``BoxError``: a hostile file cannot exhaust the stack.
+    """
     here = f"{path} > {ref.type}" if path else ref.type
     if ref.truncated:
         raise BoxError("box runs past the end of the file", here)
+    if depth >= MAX_DEPTH:
+        raise BoxError(f"boxes are nested more than {MAX_DEPTH} levels deep", " > ".join(here.split(" > ")[:3]))
     start, end = ref.payload_start, ref.end
     if ref.type in CONTAINERS or ref.type in FULL_CONTAINERS:
         prefix = b""
@@ -202,7 +210,7 @@ def parse_tree(data, ref: BoxRef, path: str = "") -> Node:
         children = []
         pos = start
         for child in walk(data, start, end, top_level=False):
-            children.append(parse_tree(data, child, here))
+            children.append(parse_tree(data, child, here, depth + 1))
             pos = child.end
         if pos < end and any(bytes(data[pos:end])):
             # QuickTime allows a 4-byte zero terminator in some containers ('udta', 'wave'); anything else
@@ -337,6 +345,8 @@ def sample_sizes(stbl: Node, path: str = "", max_bytes: int | None = None) -> np
     if stz2 is not None:
         hdr = parse(Stz2, stz2, path)
         n = hdr.sample_count
+        if hdr.field_size in (4, 8, 16) and (n * hdr.field_size + 7) // 8 > len(hdr.rows):
+            raise BoxError(f"stz2 says {n} samples but holds {len(hdr.rows) * 8 // hdr.field_size}", path)
         if hdr.field_size == 16:
             return np.frombuffer(hdr.rows, dtype=">u2", count=n).astype(np.int64)
         if hdr.field_size == 8:
@@ -360,6 +370,11 @@ def build_table(btype: str, rows: np.ndarray, dtype: str = ">u4", version: int =
     return Node(btype, payload=payload)
 
 
+def build_stsz_constant(size: int, count: int) -> Node:
+    """An stsz box for ``count`` samples of ``size`` bytes each (no table)."""
+    return Node("stsz", payload=Stsz.build(dict(sample_size=size, sample_count=count, rows=b"")))
+
+
 def build_stsz(sizes: np.ndarray) -> Node:
     sizes = np.asarray(sizes, dtype=np.int64)
     if len(sizes) and np.all(sizes == sizes[0]):
@@ -371,11 +386,27 @@ def build_stsz(sizes: np.ndarray) -> Node:
 
 def build_elst(entries: list[tuple[int, int, float]], version: int = 0) -> Node:
     """An elst box from (segment duration [movie timescale], media time [media timescale], rate) rows."""
-    if any(d > 0xFFFFFFFF or t > 0x7FFFFFFF for d, t, _ in entries):
+    if any(d > 0xFFFFFFFF or not -0x80000000 <= t <= 0x7FFFFFFF for d, t, _ in entries):
         version = 1
-    rows = [dict(segment_duration=int(d), media_time=int(t), rate_integer=int(r),
-                 rate_fraction=int(round((r - int(r)) * 65536))) for d, t, r in entries]
+    rows = []
+    for d, t, r in entries:
+        integer, fraction = split_rate(r)
+        rows.append(dict(segment_duration=int(d), media_time=int(t), rate_integer=integer, rate_fraction=fraction))
     return Node("elst", payload=Elst.build(dict(version=version, entries=rows)))
+
+
+def elst_rate(rate_integer: int, rate_fraction: int) -> float:
+    """An edit's media rate: a 16.16 fixed-point number stored as two 16-bit fields (the fraction unsigned)."""
+    return rate_integer + (rate_fraction & 0xFFFF) / 65536
+
+
+def split_rate(rate: float) -> tuple[int, int]:
+    """The two 16-bit fields of ``rate`` as ``Elst`` builds them (the inverse of ``elst_rate``, exactly)."""
+    fixed = int(round(rate * 65536))
+    integer, fraction = fixed >> 16, fixed & 0xFFFF
+    if not -0x8000 <= integer <= 0x7FFF:
+        raise BoxError(f"an edit's media rate {rate:g} does not fit 16.16 bits", "elst")
+    return integer, fraction - 0x10000 if fraction >= 0x8000 else fraction
 
 
 # --- sample entries -------------------------------------------------------------------------------------

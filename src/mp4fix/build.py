@@ -24,18 +24,44 @@ _DROP = {"sdtp", "stps", "cslg", "padb", "subs", "saiz", "saio", "stz2", "stdp",
 
 @dataclass
 class TrackTables:
-    """The rebuilt tables of one track, one row per sample, in decode order."""
+    """The rebuilt tables of one track in decode order, one entry per sample or per run of equal samples.
+
+    An entry is one sample for every codec but uncompressed audio, where a chunk of ``counts[k]`` frames of
+    ``sizes[k]`` bytes each lasting ``durations[k]`` is one entry: an hour of PCM holds over a hundred million
+    frames, and its tables (one sample size, one duration, a row per chunk) never need a row per frame.
+    """
 
     track: TrackProfile
-    offsets: np.ndarray  # int64, final file offsets
-    sizes: np.ndarray
-    durations: np.ndarray
-    ctts: np.ndarray | None
-    keyframes: np.ndarray  # bool
+    offsets: np.ndarray  # int64, final file offset of each entry's first sample
+    sizes: np.ndarray  # bytes of each sample of the entry
+    durations: np.ndarray  # ticks of each sample of the entry
+    ctts: np.ndarray | None  # composition offset of each sample of the entry
+    keyframes: np.ndarray  # bool, each sample of the entry
+    trim: int = 0  # ticks at the end of the media the edit list leaves out (the recording stopped before them)
+    counts: np.ndarray | None = None  # samples in each entry (None: one each)
+    extra: np.ndarray | None = None  # ticks the last sample of each entry lasts longer (lost data after it)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Samples in each entry."""
+        return self.counts if self.counts is not None else np.ones(len(self.offsets), dtype=np.int64)
+
+    @property
+    def samples(self) -> int:
+        return int(self.rows.sum())
+
+    @property
+    def bytes(self) -> int:
+        return int((self.sizes * self.rows).sum())
+
+    @property
+    def keyframe_count(self) -> int:
+        return int((self.keyframes * self.rows).sum())
 
     @property
     def media_duration(self) -> int:
-        return int(self.durations.sum())
+        extra = int(self.extra.sum()) if self.extra is not None else 0
+        return int((self.durations * self.rows).sum()) + extra
 
 
 def track_tables(ts: TrackScan, times: TrackTimes, offset_shift: int = 0) -> TrackTables:
@@ -45,15 +71,12 @@ def track_tables(ts: TrackScan, times: TrackTimes, offset_shift: int = 0) -> Tra
     offs = np.asarray(ts.offsets, dtype=np.int64) + offset_shift
     sizes = np.asarray(ts.sizes, dtype=np.int64)
     keys = np.asarray(ts.keyframes, dtype=bool)
+    runs = None
     if len(counts) and counts.max() > 1:
-        # a run of fixed-size samples (PCM): one table row per sample
-        each = sizes // counts
-        starts = np.repeat(offs, counts)
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        offs = starts + within * np.repeat(each, counts)
-        sizes = np.repeat(each, counts)
-        keys = np.repeat(keys, counts)
-    return TrackTables(t, offs, sizes, np.asarray(times.durations, dtype=np.int64), times.ctts, keys)
+        runs = counts
+        sizes = sizes // counts  # a run of fixed-size samples (PCM): its samples' size
+    return TrackTables(t, offs, sizes, np.asarray(times.durations, dtype=np.int64), times.ctts, keys, times.trim,
+                       runs, times.extra)
 
 
 def reference_order(track: TrackProfile, matcher, data, limit: int = 3000) -> np.ndarray | None:
@@ -84,33 +107,62 @@ def _rle(values: np.ndarray) -> np.ndarray:
     return np.stack([counts, values[starts]], axis=1)
 
 
-def _chunks(offsets: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Chunk offsets and samples per chunk: a chunk is a run of samples that lie back to back in the file."""
+def _chunks(offsets: np.ndarray, lengths: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk offsets and samples per chunk: a chunk is a run of entries lying back to back in the file
+    (``lengths``: bytes of each entry; ``rows``: samples in each entry, one by default)."""
     if len(offsets) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    breaks = np.flatnonzero(offsets[1:] != offsets[:-1] + sizes[:-1]) + 1
+    breaks = np.flatnonzero(offsets[1:] != offsets[:-1] + lengths[:-1]) + 1
     starts = np.concatenate([[0], breaks])
-    per_chunk = np.diff(np.concatenate([starts, [len(offsets)]]))
+    if rows is None:
+        per_chunk = np.diff(np.concatenate([starts, [len(offsets)]]))
+    else:
+        per_chunk = np.add.reduceat(rows, starts)
     return offsets[starts], per_chunk
+
+
+def _runs(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(count, value) rows of runs given as counts and values, consecutive equal values merged."""
+    keep = counts > 0
+    counts, values = counts[keep], values[keep]
+    if len(values) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    change = np.concatenate([[True], values[1:] != values[:-1]])
+    group = np.cumsum(change) - 1
+    return np.stack([np.bincount(group, weights=counts).astype(np.int64), values[change]], axis=1)
 
 
 def stbl_boxes(tt: TrackTables, force_co64: bool = False) -> dict[str, Node]:
     """The rebuilt sample-table boxes of one track, by type."""
     out: dict[str, Node] = {}
-    out["stts"] = boxes.build_table("stts", _rle(tt.durations))
+    rows = tt.rows
+    if tt.counts is None and tt.extra is None:
+        out["stts"] = boxes.build_table("stts", _rle(tt.durations))
+    else:  # each entry: its samples but the last at the duration, then the last one with what it gains
+        extra = tt.extra if tt.extra is not None else np.zeros(len(rows), dtype=np.int64)
+        counts = np.stack([rows - 1, np.ones_like(rows)], axis=1).ravel()
+        values = np.stack([tt.durations, tt.durations + extra], axis=1).ravel()
+        out["stts"] = boxes.build_table("stts", _runs(counts, values))
     if tt.ctts is not None:
         version = 1 if (tt.ctts < 0).any() else 0
-        out["ctts"] = boxes.build_table("ctts", _rle(tt.ctts), ">i4" if version else ">u4", version=version)
+        rle = _rle(tt.ctts) if tt.counts is None else _runs(rows, tt.ctts)
+        out["ctts"] = boxes.build_table("ctts", rle, ">i4" if version else ">u4", version=version)
     had_stss = tt.track.keyframes is not None
-    if had_stss or not tt.keyframes.all():
-        out["stss"] = boxes.build_table("stss", np.flatnonzero(tt.keyframes) + 1)
-    chunk_offsets, per_chunk = _chunks(tt.offsets, tt.sizes)
+    if (had_stss or not tt.keyframes.all()) and not (tt.counts is not None and tt.keyframes.all()):
+        # (runs of uncompressed audio are all sync samples: their table would list every frame, so it is left
+        # out, which means the same)
+        keys = np.flatnonzero(np.repeat(tt.keyframes, rows) if tt.counts is not None else tt.keyframes)
+        out["stss"] = boxes.build_table("stss", keys + 1)
+    chunk_offsets, per_chunk = _chunks(tt.offsets, tt.sizes * rows, rows)
     spc = _rle(per_chunk)  # (chunks, samples per chunk)
     first_chunk = np.concatenate([[1], 1 + np.cumsum(spc[:, 0])[:-1]]) if len(spc) else np.zeros(0, np.int64)
     stsc = np.stack([first_chunk, spc[:, 1], np.ones(len(spc), np.int64)], axis=1) if len(spc) else \
         np.zeros((0, 3), np.int64)
     out["stsc"] = boxes.build_table("stsc", stsc)
-    out["stsz"] = boxes.build_stsz(tt.sizes)
+    if len(tt.sizes) and np.all(tt.sizes == tt.sizes[0]):
+        out["stsz"] = boxes.build_stsz_constant(int(tt.sizes[0]), int(rows.sum()))
+    else:
+        out["stsz"] = boxes.build_stsz(np.repeat(tt.sizes, rows) if tt.counts is not None else tt.sizes)
     if force_co64 or (len(chunk_offsets) and int(chunk_offsets.max()) > 0xFFFFFFFF):
         out["co64"] = boxes.build_table("co64", chunk_offsets, ">u8")
     else:
@@ -127,16 +179,21 @@ def edit_list(tt: TrackTables, movie_ts: int) -> list[tuple[int, int, float]]:
 
     Empty edits (media_time -1: the track starts later) and each edit's media_time (AAC priming, the B-frame
     delay) are kept as the reference has them, so audio and video keep their relative start; the last edit's
-    duration is set to cover the recovered presentation span.
+    duration is set to cover the recovered presentation span, less what the timeline says the recording's end
+    leaves out (``TrackTables.trim``).
     """
     ref = tt.track.edit_list
     if not ref:
         return []
     ts = tt.track.timescale
-    dts = np.concatenate([[0], np.cumsum(tt.durations)[:-1]]) if len(tt.durations) else np.zeros(0, np.int64)
-    comp = dts + (tt.ctts if tt.ctts is not None else 0)
-    end = int((comp + tt.durations).max()) if len(comp) else 0
-    first = int(comp.min()) if len(comp) else 0
+    if tt.counts is None and tt.extra is None:
+        dts = np.concatenate([[0], np.cumsum(tt.durations)[:-1]]) if len(tt.durations) else np.zeros(0, np.int64)
+        comp = dts + (tt.ctts if tt.ctts is not None else 0)
+        end = int((comp + tt.durations).max()) - tt.trim if len(comp) else 0
+        first = int(comp.min()) if len(comp) else 0
+    else:  # runs of uncompressed audio: presented in decode order
+        first = int(tt.ctts.min()) if tt.ctts is not None and len(tt.ctts) else 0
+        end = tt.media_duration + first - tt.trim
     out: list[tuple[int, int, float]] = []
     normal = [e for e in ref if e[1] != -1]
     for e in ref:

@@ -10,8 +10,10 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from mp4fix.errors import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_PARTIAL,
+    CancelledError,
     Mp4fixError,
     OutputError,
 )
@@ -99,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description=_wrap(_("Rebuild the index of one or more broken recordings, learning it "
                                             "from a healthy recording made with the same device and settings.")))
     rp.add_argument("broken", nargs="+", type=Path, help=_("broken .mp4/.mov file(s)"))
-    rp.add_argument("--ref", "-r", required=True, type=Path, metavar="GOOD",
-                    help=_("a healthy file recorded with the same device and settings"))
+    rp.add_argument("--ref", "-r", type=Path, metavar="GOOD",
+                    help=_("a healthy file recorded with the same device and settings (not needed for a "
+                           "fragmented MP4, which indexes itself)"))
     out = rp.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", type=Path,
                      help=_("output file (one broken file only; default: <name>_fixed.<ext> beside it)"))
@@ -161,6 +165,71 @@ def _translate_argparse() -> None:
     argparse.ngettext = lambda singular, plural, n: ngettext(singular, plural, n)
 
 
+# --- signals ------------------------------------------------------------------------------------------
+
+
+class _Stop:
+    """Ctrl-C, SIGTERM, SIGHUP (and on Windows Ctrl-Break and closing the console) all stop mp4fix as a cancel.
+
+    While a repair runs, the first signal fires its ``CancelToken``: the engine stops within a fraction of a
+    second, kills its ffmpeg, removes its temporary file and raises ``CancelledError``. A second signal, or one
+    outside a repair, raises ``KeyboardInterrupt`` at once (every ``finally`` still runs: ffmpeg is killed
+    and the temporary file removed).
+    """
+
+    def __init__(self) -> None:
+        self.token: CancelToken | None = None  # the running repair's, when one runs
+        self.reason: str | None = None  # what stopped mp4fix: 'SIGINT', 'SIGTERM', 'the console was closed'
+        self.finished = threading.Event()  # the console-close handler waits for it (Windows)
+        self._console_handler = None
+
+    def install(self) -> None:
+        self.token, self.reason = None, None
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set from the main thread (the CLI called from a test thread)
+        for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
+            signum = getattr(signal, name, None)
+            if signum is None or signal.getsignal(signum) is signal.SIG_IGN:
+                continue  # ignored on purpose (nohup, a background job): keep it so
+            try:
+                signal.signal(signum, self._on_signal)
+            except (OSError, ValueError):
+                pass
+        if os.name == "nt":  # pragma: no cover - Windows only
+            self._install_console_close()
+
+    def _on_signal(self, signum, frame) -> None:
+        first = self.reason is None
+        self.reason = signal.Signals(signum).name
+        if first and self.token is not None and not self.token.cancelled:
+            self.token.cancel()
+            return
+        raise KeyboardInterrupt
+
+    def _install_console_close(self) -> None:  # pragma: no cover - Windows only
+        """Closing the console window, logging off or shutting down (CTRL_CLOSE/LOGOFF/SHUTDOWN_EVENT) gives a
+        process about 5 s; Python's signal module does not see them. Cancel, and wait for the clean-up."""
+        import ctypes
+        from ctypes import wintypes
+
+        routine = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)
+
+        def handler(event: int) -> bool:
+            if event not in (2, 5, 6):
+                return False  # Ctrl-C / Ctrl-Break: Python's own handler turns them into signals
+            self.reason = self.reason or {2: "the console was closed", 5: "logoff", 6: "shutdown"}[event]
+            if self.token is not None:
+                self.token.cancel()
+                self.finished.wait(4.0)
+            return False  # let Windows end the process now
+
+        self._console_handler = routine(handler)  # kept referenced: Windows calls it later
+        ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, True)
+
+
+_STOP = _Stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         # a file name or message the console's code page lacks (Windows cp1252) must not crash the command
@@ -175,6 +244,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
+    _STOP.install()
+    try:
+        return _run(args)
+    finally:
+        _STOP.finished.set()
+
+
+def _run(args) -> int:
     try:
         if args.command == "repair":
             return _with_out_dir(args, cmd_repair)
@@ -185,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     except Mp4fixError as exc:
         print(f"mp4fix: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("mp4fix: " + _("cancelled; nothing was written."), file=sys.stderr)
+    except KeyboardInterrupt:  # a second signal, or one outside a repair: what was written so far stays
+        print("mp4fix: " + _("cancelled."), file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # a bug: still one sentence, the traceback only on request
         if args.debug:
@@ -324,6 +401,7 @@ class _Outcome:
     error: str = ""
     exit_code: int = EXIT_OK
     elapsed: float = 0.0
+    cancelled: bool = False
 
 
 def _repair_one(index: int, path: Path, options: dict, progress, cancel) -> _Outcome:
@@ -334,6 +412,8 @@ def _repair_one(index: int, path: Path, options: dict, progress, cancel) -> _Out
         report = repair(path, options["ref"], output=options["output"], out_dir=options["out_dir"],
                         overwrite=options["force"], verify=options["verify"], progress=progress, cancel=cancel,
                         full_check=options["full_check"], check_fit=options["check_fit"])
+    except CancelledError:
+        return _Outcome(index, None, "", EXIT_CANCELLED, time.monotonic() - t0, cancelled=True)
     except Mp4fixError as exc:
         return _Outcome(index, None, str(exc), exc.exit_code, time.monotonic() - t0)
     code = EXIT_OK if report.complete else EXIT_PARTIAL
@@ -370,7 +450,11 @@ def _worker_init(queue, event) -> None:
 
     global _worker_queue, _worker_cancel
     _worker_queue, _worker_cancel = queue, _SharedCancel(event)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent turns Ctrl+C into a cancel every worker sees
+    # the parent turns Ctrl+C, SIGTERM and SIGHUP into a cancel every worker sees (a service manager sends
+    # SIGTERM to the whole group: a worker killed outright would leave its temporary file)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def _worker_run(index: int, path: Path, options: dict) -> _Outcome:
@@ -439,26 +523,34 @@ def cmd_repair(args) -> int:
     def on_done(o: _Outcome) -> None:
         outcomes[o.index] = o
         display.clear()
-        name = args.broken[o.index].name
-        if o.error:
-            print(f"mp4fix: {name}: {o.error}", file=sys.stderr)
+        path = args.broken[o.index]
+        if o.cancelled:
+            o.error = _cancelled(path, [p for i, p in enumerate(args.broken) if i > o.index and i not in outcomes])
+            print(f"mp4fix: {o.error}", file=sys.stderr)
+        elif o.error:
+            print(f"mp4fix: {_naming(path, o.error)}", file=sys.stderr)
         elif show:
             print(format_report(o.report))
 
     try:
         if jobs == 1 or len(args.broken) == 1:
             cancel = CancelToken()
+            _STOP.token = cancel  # a signal now cancels the repair in hand (see _Stop)
             for i, path in enumerate(args.broken):
                 o = _repair_one(i, path, options, lambda p, i=i: display.update(i, p), cancel)
                 display.finished(i)
                 on_done(o)
+                if o.cancelled:
+                    break
         else:
             _run_parallel(args.broken, options, min(jobs, len(args.broken)), display, on_done)
     except KeyboardInterrupt:
         display.clear()
         raise
+    finally:
+        _STOP.token = None
     display.clear()
-    results = [outcomes[i] for i in range(len(args.broken))]
+    results = [outcomes[i] for i in sorted(outcomes)]
     worst = max((o.exit_code for o in results), default=EXIT_OK)
     if args.json:
         out = []
@@ -473,6 +565,25 @@ def cmd_repair(args) -> int:
     elif show and len(results) > 1:
         print(batch_summary(results, time.monotonic() - start))
     return worst
+
+
+def _naming(path: Path, message: str) -> str:
+    """``message`` about ``path``, naming the file once: prefixed with its name unless the sentence names it."""
+    return message if path.name in message else f"{path.name}: {message}"
+
+
+def _cancelled(path: Path, not_started: list[Path]) -> str:
+    """What a cancel left: the repair of ``path`` wrote nothing (its output only appears once complete)."""
+    if _STOP.reason not in (None, "SIGINT"):
+        return ngettext("{name}: cancelled ({why}); its repair was not written; {n} more file was not started.",
+                        "{name}: cancelled ({why}); its repair was not written; {n} more files were not started.",
+                        len(not_started), name=path.name, why=_STOP.reason, n=len(not_started)) \
+            if not_started else _("{name}: cancelled ({why}); its repair was not written.", name=path.name,
+                                  why=_STOP.reason)
+    return ngettext("{name}: cancelled; its repair was not written; {n} more file was not started.",
+                    "{name}: cancelled; its repair was not written; {n} more files were not started.",
+                    len(not_started), name=path.name, n=len(not_started)) \
+        if not_started else _("{name}: cancelled; its repair was not written.", name=path.name)
 
 
 def batch_summary(results: list[_Outcome], elapsed: float) -> str:

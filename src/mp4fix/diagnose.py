@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mp4fix.errors import InputError
+from mp4fix.fragments import is_fragmented
 from mp4fix.i18n import _
 from mp4fix.reference import ZERO_RUN, top_level
 from mp4fix.source import MediaFile
@@ -47,6 +48,9 @@ class Diagnosis:
     tracks: list[TrackInfo] = field(default_factory=list)
     broken: bool = False  # True when the index is missing and mdat holds data to recover
     mdat_placeholder: bool = False  # the mdat size was never written: its data runs to the end of the file
+    fragmented: bool = False  # a fragmented MP4 (moof + mdat pairs): it indexes itself, no reference needed
+    fragments: int = 0  # fragments whose index (moof) could be read
+    complete_fragments: int = 0  # of them, those whose every sample is in the file
     problem: str = ""  # one plain sentence for a person
 
     @property
@@ -89,7 +93,9 @@ def diagnose(path) -> Diagnosis:
         moov = next((r for r in refs if r.type == "moov" and not r.truncated), None)
         d.has_moov = moov is not None
         last = refs[-1]
-        if moov is not None:
+        if moov is not None and is_fragmented(refs, mf.data):
+            _fragmented(d, mf, refs)
+        elif moov is not None:
             indexed = _indexed_bytes(path)
             d.tracks = _tracks(path) if indexed else []
             if d.recoverable_bytes and indexed < INCOMPLETE_INDEX * d.recoverable_bytes:
@@ -121,8 +127,41 @@ def diagnose(path) -> Diagnosis:
         return d
 
 
-INCOMPLETE_INDEX = 0.5
-RESERVED_ROOM = 1024  # a free box or zero run this large before the media data is room kept for an index  # an index listing less than this share of the media data was never completed
+def _fragmented(d: Diagnosis, mf: MediaFile, refs) -> None:
+    """A fragmented MP4: complete (plays as it is), or cut inside a fragment (its own index repairs it)."""
+    from mp4fix.errors import BoxError
+    from mp4fix.fragments import read_fragments
+    from mp4fix.reference import own_index
+
+    d.fragmented = True
+    try:
+        profile = own_index(mf, refs)
+        frag = read_fragments(mf.data, mf.size, refs, profile)
+    except BoxError as exc:
+        d.problem = _("This fragmented MP4's index (moov) is damaged ({detail}); it cannot be read.", detail=exc)
+        return
+    d.fragments, d.complete_fragments = frag.fragments, frag.complete
+    d.mdat_start = d.mdat_end = None
+    kept = sum(int(s.sum()) for r in frag.runs.values() for s in r.sizes)
+    d.tracks = []
+    for t in profile.tracks:
+        r = frag.runs[t.track_id]
+        n = sum(len(s) for s in r.sizes)
+        dur = sum(int(x.sum()) for x in r.durations) / t.timescale if t.timescale else 0.0
+        d.tracks.append(TrackInfo(t.track_id, t.kind, t.fourcc, n, dur, t.width, t.height, t.sample_rate,
+                                  t.channels, True, ""))
+    if not frag.broken:
+        d.problem = _("This is a complete fragmented MP4 ({n} fragments); it does not need repair and should play "
+                      "as it is.", n=frag.fragments)
+        return
+    d.broken = True
+    d.problem = _("This fragmented MP4 is cut off: {why}. Its {n} complete fragment(s) and {k} whole sample(s) of "
+                  "the fragment the cut broke can be recovered ({size}) from its own index, without a reference.",
+                  why=frag.note, n=frag.complete, k=frag.kept_partial, size=human_size(kept))
+
+
+INCOMPLETE_INDEX = 0.5  # an index listing less than this share of the media data was never completed
+RESERVED_ROOM = 1024  # a free box or zero run this large before the media data is room kept for an index
 
 
 def _indexed_bytes(path) -> int:

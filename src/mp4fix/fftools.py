@@ -180,9 +180,15 @@ def _explain(lines: Sequence[str]) -> str:
 
 
 def _popen_kwargs() -> dict:
+    # ffmpeg runs in its own process group: a Ctrl-C, SIGHUP or console close reaches mp4fix only, which
+    # stops ffmpeg itself (run() kills it on cancel and on any exception), so what is left on disk is decided
+    # in one place and no ffmpeg outlives its mp4fix
     kw: dict = {}
     if os.name == "nt":  # no console window flashing up under the GUI
-        kw["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        kw["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0) | \
+            getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+    else:
+        kw["start_new_session"] = True
     return kw
 
 
@@ -259,21 +265,27 @@ def run(args: Sequence[str], *, exe: str | None = None, timeout: float | None = 
 
     deadline = None if timeout is None else start + timeout
     outcome = "done"
-    while True:
-        try:
-            proc.wait(timeout=0.05)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        if cancel is not None and cancel.cancelled:
-            outcome = "cancelled"
-        elif deadline is not None and time.monotonic() > deadline:
-            outcome = "timeout"
-        elif callback_error:
-            outcome = "callback"
-        if outcome != "done":
-            _kill(proc)
-            break
+    try:
+        while True:
+            try:
+                proc.wait(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel is not None and cancel.cancelled:
+                outcome = "cancelled"
+            elif deadline is not None and time.monotonic() > deadline:
+                outcome = "timeout"
+            elif callback_error:
+                outcome = "callback"
+            if outcome != "done":
+                _kill(proc)
+                break
+    except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler: never leave ffmpeg running
+        _kill(proc)
+        raise
+    if outcome == "done" and cancel is not None and cancel.cancelled:
+        outcome = "cancelled"  # ffmpeg ended as the cancel came: the caller asked to stop, and hears so
     for t in readers:
         t.join(timeout=5)
     for stream in (proc.stdout, proc.stderr):

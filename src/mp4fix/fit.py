@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -42,16 +43,17 @@ import numpy as np
 
 from mp4fix import build, fftools, timeline, verify
 from mp4fix.codecs.base import Matcher
-from mp4fix.errors import MismatchError, Mp4fixError, NothingRecoveredError
+from mp4fix.errors import CancelledError, MismatchError, Mp4fixError, NothingRecoveredError
 from mp4fix import i18n  # i18n._ where a function uses _ as a name
 from mp4fix.i18n import _, kind_name
 from mp4fix.profile import Profile, TrackProfile
 from mp4fix.scan import ScanResult, Scanner, TrackScan
 from mp4fix.source import MediaFile
 from mp4fix.timeline import TimingModel
-from mp4fix.write import window_layout, write_file
+from mp4fix.write import trial_prefix, window_layout, write_file
 
 WINDOW = 4 << 20  # bytes of media data per evidence window
+MIN_WINDOW = 256 << 10  # a recording shorter than three of these is judged as one window
 RECOGNISED = 0.5  # a window whose data the reference's tracks explain less than this is not recognised
 #: decoder error events per frame (video frames, or audio frames without video) that fail a window, and the
 #: fewest events that can: a damaged frame that parsed gives one event, a wrong reference one every few frames
@@ -91,9 +93,13 @@ class Window:
 
 
 def windows(start: int, end: int, size: int = WINDOW) -> list[tuple[int, int]]:
-    """Up to three windows over [start, end): the whole range when it is short, else its start, middle, end."""
-    if end - start <= 3 * size:
+    """Three windows over [start, end): its start, middle and end; a shorter range is cut in three (damage in
+    one part must not speak for the whole), a very short one is one window."""
+    if end - start < 3 * MIN_WINDOW:
         return [(start, end)]
+    if end - start <= 3 * size:
+        a, b = start + (end - start) // 3, start + 2 * (end - start) // 3
+        return [(start, a), (a, b), (b, end)]
     mid = start + (end - start - size) // 2
     return [(start, start + size), (mid, mid + size), (end - size, end)]
 
@@ -191,7 +197,7 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
                                      detail="; ".join(f"{w.data_bytes - w.unexplained} of {w.data_bytes} bytes "
                                                       f"recognised at {w.start}" for w in evidence))
     verdicts = []
-    with tempfile.TemporaryDirectory(prefix="mp4fix-trial-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=trial_prefix()) as tmp:
         for k, w in enumerate(known):
             if cancelled is not None and cancelled():
                 return
@@ -200,12 +206,14 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
             if frames == 0:
                 continue
             try:
-                events, log = decoder_errors(trial, timeout=TRIAL_TIMEOUT)
+                events, log = decoder_errors(trial, timeout=TRIAL_TIMEOUT, cancelled=cancelled)
+            except CancelledError:
+                raise  # a cancel is a cancel, never a verdict
             except Mp4fixError:
                 return  # ffmpeg unavailable: the repair's own check will say so
             verdicts.append((_dense(events, frames), log))
     failed = [log for bad, log in verdicts if bad]
-    if verdicts and 2 * len(failed) > len(verdicts) and reference_decodes_cleanly(reference):
+    if verdicts and 2 * len(failed) > len(verdicts) and reference_decodes_cleanly(reference, cancelled):
         raise MismatchError(
             _("The reference {reference} does not match {broken}: with its settings the recording cannot be "
               "decoded (the video or audio settings differ). Use a reference recorded with the same device and "
@@ -330,22 +338,19 @@ def _longest_absence(profile: Profile, index: int) -> float:
 
 
 def _write_trial(mf: MediaFile, profile: Profile, w: Window, timing: TimingModel, path: Path) -> int:
-    """A small file of the window's samples in the stretches between bytes nothing recognised (damage, or data
-    the reference does not describe), video from each stretch's first keyframe on; returns the frames it holds
-    that count for the verdict (video frames, or audio frames in a file without video)."""
+    """A small file of the window's samples in the stretches between lost bytes (skipped data, zero runs), video
+    from each stretch's first keyframe on; returns the frames it holds that count for the verdict (video
+    frames, or audio frames in a file without video). After lost bytes a decoder misses the pictures later
+    ones refer to: those errors would say nothing about the reference."""
     result = w.result
-    cuts = np.asarray([a for a, _ in result.skipped], dtype=np.int64)
+    cuts = np.asarray(sorted(a for a, _ in result.skipped + result.padding), dtype=np.int64)
     tracks = []
     for ts in result.tracks:
         if ts.matcher is None or not ts.sizes or ts.track.index in w.stray:
             continue
         keep = _clean(ts, cuts) if ts.track.kind == "video" else np.ones(len(ts.sizes), dtype=bool)
-        if not keep.any():
-            continue
-        idx = np.flatnonzero(keep).tolist()
-        tracks.append(TrackScan(ts.track, ts.matcher, [ts.offsets[i] for i in idx], [ts.sizes[i] for i in idx],
-                                [ts.keyframes[i] for i in idx], [ts.counts[i] for i in idx],
-                                [ts.matches[i] for i in idx] if ts.matches else []))
+        if keep.any():
+            tracks.append(_subset(ts, np.flatnonzero(keep)))
     counted = [ts for ts in tracks if ts.track.kind == "video"] or [ts for ts in tracks if ts.track.kind == "audio"]
     if not counted:
         return 0
@@ -358,6 +363,18 @@ def _write_trial(mf: MediaFile, profile: Profile, w: Window, timing: TimingModel
     moov = build.build_moov(profile, built).to_bytes()
     write_file(mf, layout, moov, path, overwrite=True)
     return sum(len(ts.sizes) for ts in counted)
+
+
+def _subset(ts: TrackScan, idx: np.ndarray) -> TrackScan:
+    """The same track's samples at the indices ``idx`` (in order)."""
+    pick = idx.tolist()
+    facts = array("q")
+    if len(ts.facts):
+        pairs = ts.fact_pairs[idx]
+        facts = array("q", pairs.reshape(-1).tolist())
+    return TrackScan(ts.track, ts.matcher, array("q", [ts.offsets[i] for i in pick]),
+                     array("q", [ts.sizes[i] for i in pick]), array("b", [ts.keyframes[i] for i in pick]),
+                     array("q", [ts.counts[i] for i in pick]), facts)
 
 
 def _clean(ts: TrackScan, cuts: np.ndarray) -> np.ndarray:
@@ -431,8 +448,10 @@ def count_error_events(lines) -> int:
     return counter.events
 
 
-def decoder_errors(path: Path, timeout: float | None = None) -> tuple[int, str]:
-    """Decode ``path`` whole with ffmpeg; return its decoders' error events and the head of its log."""
+def decoder_errors(path: Path, timeout: float | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> tuple[int, str]:
+    """Decode ``path`` whole with ffmpeg; return its decoders' error events and the head of its log. A cancel
+    stops ffmpeg and raises ``CancelledError``."""
     counter = ErrorEvents()
     head: list[str] = []
 
@@ -441,19 +460,32 @@ def decoder_errors(path: Path, timeout: float | None = None) -> tuple[int, str]:
         if len(head) < 40:
             head.append(line)
 
-    fftools.run(verify.full_decode_args(path), timeout=timeout, on_stderr_line=on_err, check=False,
-                what="decoding a trial file")
+    fftools.run(verify.full_decode_args(path), timeout=timeout, cancel=_Polled(cancelled), on_stderr_line=on_err,
+                check=False, what="decoding a trial file")
     return counter.events, "\n".join(head)
 
 
-def reference_decodes_cleanly(reference: Path) -> bool:
+def reference_decodes_cleanly(reference: Path, cancelled: Callable[[], bool] | None = None) -> bool:
     """Whether ffmpeg decodes the healthy reference itself without dense errors. When it does not (a decoder
     that rejects some valid frames, e.g. AMR comfort noise), errors in the trial say nothing about the fit."""
     try:
-        events, _log = decoder_errors(reference, timeout=300)
+        events, _log = decoder_errors(reference, timeout=300, cancelled=cancelled)
+    except CancelledError:
+        raise
     except Mp4fixError:
         return True
     return events < MIN_ERROR_EVENTS
+
+
+class _Polled:
+    """A ``cancelled()`` function as the token ``fftools`` polls (it stops ffmpeg and raises CancelledError)."""
+
+    def __init__(self, cancelled: Callable[[], bool] | None):
+        self._cancelled = cancelled
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled is not None and self._cancelled()
 
 
 # --- the clock -----------------------------------------------------------------------------------------------

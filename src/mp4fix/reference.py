@@ -100,7 +100,16 @@ def learn_profile(path) -> Profile:
                   reason=exc)) from None
 
 
-def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> Profile:
+def own_index(mf: MediaFile, refs: list[boxes.BoxRef]) -> Profile:
+    """The index a fragmented file carries in its own moov (track templates, and the samples of a hybrid
+    file's first fragment, which may point past a cut): raises ``BoxError`` when it cannot be read."""
+    moov = next((r for r in refs if r.type == "moov" and not r.truncated), None)
+    if moov is None:
+        raise BoxError("no complete moov", "moov")
+    return _learn(mf, refs, moov, own=True)
+
+
+def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef, own: bool = False) -> Profile:
     data = mf.data
     moov = boxes.parse_tree(data, moov_ref)
     ftyp_ref = next((r for r in refs if r.type == "ftyp"), None)
@@ -110,19 +119,26 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> P
     if mvhd_node is None:
         raise BoxError("no mvhd", "moov")
     mvhd = boxes.parse(boxes.Mvhd, mvhd_node, "moov > mvhd")
+    if mvhd.times.timescale == 0:
+        raise BoxError("the movie timescale is 0", "moov > mvhd")
     tracks: list[TrackProfile] = []
     for i, trak in enumerate(moov.find_all("trak")):
         tracks.append(_learn_track(trak, len(tracks), f"moov > trak[{i}]", mf.size))
+    for i, t in enumerate(tracks):
+        why = "" if own else timing_problem(t, mvhd.times.timescale)
+        if why:
+            raise ReferenceError_(i18n._("The reference file {name} is damaged: {why}, so a repair with it would "
+                                         "have wrong timing.", name=mf.path.name, why=why))
     if not tracks:
         raise ReferenceError_(i18n._("The reference file {name} has no tracks.", name=mf.path.name))
-    if all(len(t.sizes) == 0 for t in tracks):
+    if not own and all(len(t.sizes) == 0 for t in tracks):
         if moov.find("mvex") is not None:
             raise ReferenceError_(
                 i18n._("The reference file {name} is a fragmented MP4, which mp4fix cannot learn from yet; "
                        "choose a regular recording.", name=mf.path.name))
         raise ReferenceError_(i18n._("The reference file {name} holds no samples.", name=mf.path.name))
     for t in tracks:
-        if len(t.sizes) and int((t.offsets + t.sizes).max()) > mf.size:
+        if not own and len(t.sizes) and int((t.offsets + t.sizes).max()) > mf.size:
             raise ReferenceError_(
                 i18n._("The reference file {name} is itself cut short (its index points past its end); "
                        "choose a recording that plays to the end.", name=mf.path.name))
@@ -133,7 +149,8 @@ def _learn(mf: MediaFile, refs: list[boxes.BoxRef], moov_ref: boxes.BoxRef) -> P
             if n and first < len(t.offsets):
                 layout.append((int(t.offsets[first]), t.index, int(min(n, len(t.offsets) - first))))
     layout.sort()
-    extra = [c.to_bytes() for c in moov.children if c.type not in ("mvhd", "trak")]
+    # other boxes of the moov are kept as they are; zero padding at its end (a QuickTime terminator) is no box
+    extra = [c.to_bytes() for c in moov.children if c.type not in ("mvhd", "trak", boxes.PAD)]
     return Profile(path=str(mf.path), ftyp=ftyp, mvhd=mvhd_node.to_bytes(), movie_timescale=mvhd.times.timescale,
                    tracks=tracks, moov_extra=extra, layout=[(ti, n) for _, ti, n in layout], is_quicktime=is_qt)
 
@@ -157,6 +174,8 @@ def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProf
         raise BoxError("track without tkhd/mdhd/hdlr/stbl", path)
     tkhd = boxes.parse(boxes.Tkhd, tkhd_node, f"{path} > tkhd")
     mdhd = boxes.parse(boxes.Mdhd, mdhd_node, f"{path} > mdia > mdhd")
+    if mdhd.times.timescale == 0:
+        raise BoxError("the track's timescale is 0", f"{path} > mdia > mdhd")
     handler = boxes.parse(boxes.Hdlr, hdlr_node, f"{path} > mdia > hdlr").handler_type
     stsd_node = stbl.find("stsd")
     if stsd_node is None:
@@ -206,7 +225,7 @@ def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProf
     elst_node = trak.find("edts/elst")
     if elst_node is not None:
         elst = boxes.parse(boxes.Elst, elst_node, f"{path} > edts > elst")
-        edit_list = [(e.segment_duration, e.media_time, e.rate_integer + e.rate_fraction / 65536)
+        edit_list = [(e.segment_duration, e.media_time, boxes.elst_rate(e.rate_integer, e.rate_fraction))
                      for e in elst.entries]
 
     channels = sample_rate = 0
@@ -224,6 +243,62 @@ def _learn_track(trak: Node, index: int, path: str, file_size: int) -> TrackProf
         sizes=sizes, durations=durations.astype(np.int64), ctts=ctts, keyframes=keyframes,
         offsets=offsets, chunk_sizes=chunk_sizes, edit_list=edit_list,
         width=tkhd.width >> 16, height=tkhd.height >> 16, channels=channels, sample_rate=sample_rate)
+
+
+# What a recording's timing can sensibly be. Outside these bounds a reference's tables are damaged, and a
+# repair that copied them would look complete while playing at the wrong speed.
+MAX_FRAME_RATE = 2000.0  # frames per second (phones film slow motion at 960)
+MAX_FRAME_SECONDS = 60.0  # the usual frame's duration (still-image slideshows hold a frame a few seconds)
+MIN_CODED_AUDIO_SECONDS = 0.002  # the shortest compressed audio frame (Opus: 2.5 ms; AAC, AMR, AC-3 longer)
+MAX_AUDIO_SAMPLE_SECONDS = 10.0
+MAX_SAMPLE_SECONDS = 3600.0  # any one sample (a pause in a fragmented recording lengthens the one before it)
+MAX_RECORDING_SECONDS = 366 * 86400.0  # a track's whole length
+
+
+def timing_problem(t: TrackProfile, movie_timescale: int, every_sample: bool = False) -> str:
+    """Why the timing ``t`` declares cannot be a real recording's (a phrase), or "" when it can.
+
+    The usual sample duration is checked (what a repair gives recovered samples), and the whole length;
+    ``every_sample`` also checks each sample's (timing that is copied as it is, from a fragmented file).
+    """
+    from mp4fix.codecs.pcm import PCM_FOURCCS
+
+    if t.kind not in ("video", "audio") or not len(t.sizes):
+        return ""
+    what = i18n.kind_name(t.kind)
+    ts = t.timescale
+    seconds = t.sample_duration / ts
+    if t.sample_duration <= 0:
+        return i18n._("its {kind} track gives its samples a duration of 0 (stts)", kind=what)
+    if t.kind == "video" and not 1 / MAX_FRAME_RATE <= seconds <= MAX_FRAME_SECONDS:
+        return i18n._("its video track gives each frame {seconds} s (stts and mdhd timescale {timescale})",
+                      seconds=f"{seconds:.6g}", timescale=ts)
+    if t.kind == "audio":
+        short = 0.0 if t.fourcc in PCM_FOURCCS else MIN_CODED_AUDIO_SECONDS
+        if not short <= seconds <= MAX_AUDIO_SAMPLE_SECONDS:
+            return i18n._("its audio track gives each '{fourcc}' frame {seconds} s (stts and mdhd timescale "
+                          "{timescale})", fourcc=t.fourcc, seconds=f"{seconds:.6g}", timescale=ts)
+    total = float(t.durations.sum())
+    if total / ts > MAX_RECORDING_SECONDS:
+        return i18n._("its {kind} track lasts {days} days", kind=what, days=f"{total / ts / 86400:.0f}")
+    if every_sample and float(t.durations.max()) / ts > MAX_SAMPLE_SECONDS:
+        return i18n._("a sample of its {kind} track lasts {seconds} s", kind=what,
+                      seconds=f"{float(t.durations.max()) / ts:.0f}")
+    if every_sample and t.durations.min() < 0:
+        return i18n._("a sample of its {kind} track has a negative duration", kind=what)
+    if every_sample and t.ctts is not None and len(t.ctts) and float(np.abs(t.ctts).max()) / ts > MAX_SAMPLE_SECONDS:
+        return i18n._("a sample of its {kind} track is shown {seconds} s off its place", kind=what,
+                      seconds=f"{float(np.abs(t.ctts).max()) / ts:.0f}")
+    for duration, media_time, rate in t.edit_list:
+        if media_time < -1 or media_time > total:
+            return i18n._("an edit of its {kind} track starts at media time {time}, outside the track", kind=what,
+                          time=media_time)
+        if media_time != -1 and not 0 <= rate <= 64:
+            return i18n._("an edit of its {kind} track plays at rate {rate}", kind=what, rate=f"{rate:g}")
+        if media_time == -1 and duration / movie_timescale > max(total / ts, 60.0):
+            return i18n._("an edit of its {kind} track delays it by {seconds} s", kind=what,
+                          seconds=f"{duration / movie_timescale:.6g}")
+    return ""
 
 
 def _expand_stsc(stsc: np.ndarray, nchunks: int, nsamples: int) -> np.ndarray:

@@ -17,20 +17,22 @@ from mp4fix import build, codecs, fit, timeline
 from mp4fix.codecs.base import Matcher
 from mp4fix.diagnose import Diagnosis, diagnose
 from mp4fix.errors import (
+    BoxError,
     InputError,
     NotBrokenError,
+    OutputError,
     NothingRecoveredError,
     UnsupportedCodecError,
 )
 from mp4fix.i18n import _, kind_name, ngettext
 from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
-from mp4fix.reference import ZERO_RUN, learn_profile
+from mp4fix.reference import ZERO_RUN, learn_profile, timing_problem
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
 from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
 from mp4fix.timeline import TimingModel
-from mp4fix.write import check_output, plan_layout, write_file, zero_run_patches
+from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, write_file, zero_run_patches
 
 __all__ = ["repair", "plan", "default_output_path", "CancelToken", "Progress", "RepairReport", "RepairPlan"]
 
@@ -48,41 +50,59 @@ class RepairPlan:
     """Everything checked and learned before the long work starts."""
 
     broken: Path
-    reference: Path
+    reference: Path | None  # None only for a fragmented file, which indexes itself
     output: Path
     overwrite: bool
     diagnosis: Diagnosis
-    profile: Profile
+    profile: Profile | None  # None for a fragmented file
     matchers: list[Matcher | None]
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
     timing: TimingModel | None = None  # the reference's clock and rhythms
     scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
 
 
-def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
+def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
          out_dir: str | Path | None = None, overwrite: bool = False, pattern: str = "{stem}_fixed",
          check_fit: bool = True, cancel: CancelToken | None = None) -> RepairPlan:
     """Check that ``broken`` can be repaired with ``reference`` without writing anything.
 
     Raises ``InputError`` (bad broken file or reference), ``NotBrokenError``, ``UnsupportedCodecError``,
-    ``MismatchError`` (the reference does not describe the broken file) or ``OutputError``.
+    ``MismatchError`` (the reference does not describe the broken file) or ``OutputError``; and
+    ``CancelledError`` soon after ``cancel.cancel()``. A fragmented MP4 needs no reference (it may be None).
     """
-    broken, reference = Path(broken), Path(reference)
+    check = cancel.raise_if_cancelled if cancel is not None else (lambda: None)
+    broken = Path(broken)
+    reference = Path(reference) if reference is not None else None
+    check()
     diag = diagnose(broken)
+    if diag.fragmented and not diag.broken and diag.fragments:
+        raise NotBrokenError(_("{name} is not broken: it is a complete fragmented MP4 and should play as it is.",
+                               name=broken.name))
     if diag.has_moov and not diag.broken:
         raise NotBrokenError(_("{name} is not broken: it has a complete index (moov) and should play as it is.",
                                name=broken.name))
     if not diag.broken:
+        if broken.name in diag.problem:
+            raise InputError(_("{problem}", problem=diag.problem))
         raise InputError(_("{name}: {problem}", name=broken.name, problem=diag.problem))
+    if diag.fragmented:  # its own fragments index it: no reference to learn, nothing to scan
+        final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
+        check_output(final, overwrite, broken, reference)
+        return RepairPlan(broken, reference, final, overwrite, diag, None, [])
+    if reference is None:
+        raise InputError(_("{name} needs a reference: a healthy recording made with the same device and settings "
+                           "(--ref).", name=broken.name))
+    check()
     profile = learn_profile(reference)
     final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
-    check_output(final, overwrite, broken)
+    check_output(final, overwrite, broken, reference)
 
     matchers: list[Matcher | None] = []
     skipped: dict[int, str] = {}
     orders: dict[int, np.ndarray | None] = {}
     with MediaFile(reference, role="reference") as ref:
         for t in profile.tracks:
+            check()
             m, why = codecs.make_matcher(t, ref.data)
             matchers.append(m)
             if why:
@@ -96,6 +116,7 @@ def plan(broken: str | Path, reference: str | Path, *, output: str | Path | None
                                       codecs=codec_list, reasons=reasons))
     p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped,
                    timeline.learn(profile, orders))
+    check()
     if check_fit:
         _check_fit(p, cancel)
     return p
@@ -140,7 +161,7 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
     return [m.clone() if m is not None else None for m in p.matchers]
 
 
-def repair(broken: str | Path, reference: str | Path, *, output: str | Path | None = None,
+def repair(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
            cancel: CancelToken | None = None, check_fit: bool = True, full_check: bool = False) -> RepairReport:
@@ -152,13 +173,27 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
     everything with ``full_check``; ``report.verify`` says which. Never writes to ``broken``. The output
     appears only when complete (temporary name, then rename); on
     any error or cancellation nothing is left behind. Raises a subclass of ``Mp4fixError``.
+
+    A fragmented MP4 cut inside a fragment needs no reference (``reference`` may be None): its own fragments
+    index it, and it is written as a regular MP4.
     """
     report_progress = ProgressReporter(progress, cancel, verify)
     report_progress("diagnose", 0.0, _("Reading the broken file"))
+    # what repairs killed outright (SIGKILL, a power cut) left in the output folder and the temp folder
+    folder = Path(output).parent if output is not None else (Path(out_dir) if out_dir is not None
+                                                               else Path(broken).parent)
+    stale = remove_stale(folder)
     p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
              check_fit=check_fit, cancel=cancel)
     report_progress("reference", 1.0, _("Learned the reference"))
-    report = RepairReport(input=str(p.broken), reference=str(p.reference), output=None)
+    report = RepairReport(input=str(p.broken), reference=str(p.reference or ""), output=None)
+    if stale:
+        report.warnings.append(ngettext(
+            "Removed {n} leftover temporary file of an earlier repair that was stopped before it could clean up: "
+            "{names}.", "Removed {n} leftover temporary files of an earlier repair that was stopped before it "
+            "could clean up: {names}.", len(stale), n=len(stale), names=", ".join(stale)))
+    if p.diagnosis.fragmented:
+        return _repair_fragmented(p, report, verify, progress, cancel, full_check)
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
         if p.scanned is not None:
@@ -186,16 +221,38 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         report_progress("build", 0.0, _("Building the index"))
         layout, moov, built, times = _assemble(mf, p, result)
         report_progress("build", 1.0)
-        report_progress("write", 0.0, _("Writing {name}", name=p.output.name))
-        write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
-                   progress=lambda f: report_progress("write", f, _("Writing {name}", name=p.output.name)),
-                   cancelled=lambda: cancel is not None and cancel.cancelled)
-        report.output = str(p.output)
         report.mdat_bytes = diag.recoverable_bytes
         report.bytes_used = result.bytes_used
         report.bytes_skipped = result.bytes_skipped
         report.bytes_padding = result.bytes_padding
         report.truncated_tail = result.tail
+        _describe_tracks(report, p, result, built, times)
+        written: list = []
+
+        def check(tmp: Path) -> None:  # the decode check runs on the complete file before it gets its name
+            if verify:
+                report.verify = _verify(tmp, report_progress, cancel, full_check)
+            written.append(file_identity(tmp))  # the rename keeps it: tells our file from another's
+
+        report_progress("write", 0.0, _("Writing {name}", name=p.output.name))
+        write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
+                   progress=lambda f: report_progress("write", f, _("Writing {name}", name=p.output.name)),
+                   cancelled=lambda: cancel is not None and cancel.cancelled, check=check, reference=p.reference)
+    return _finished(p, report, progress, written, verify)
+
+
+def _finished(p: RepairPlan, report: RepairReport, progress, written: list, verify: bool) -> RepairReport:
+    """The output got its name: a cancel now changes nothing, and the report describes the file that is there
+    (when another program replaced it as this repair finished, this one fails instead)."""
+    report.output = str(p.output)
+    ProgressReporter(progress, None, verify)("verify", 1.0, _("Done"))
+    if file_identity(p.output) != written[0]:
+        raise OutputError(_("{path} was replaced by another program as this repair finished; the repair of {name} "
+                            "was not kept. Repair it again to another file name.", path=p.output, name=p.broken.name))
+    return report
+
+
+def _describe_tracks(report: RepairReport, p: RepairPlan, result: ScanResult, built, times) -> None:
     for ts in result.tracks:
         t = ts.track
         if ts.matcher is None:
@@ -212,9 +269,9 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
         if note:
             report.warnings.append(_("Track {id} ({kind} '{fourcc}'): {note}.", id=t.track_id,
                                      kind=kind_name(t.kind), fourcc=t.fourcc, note=note))
-        report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
-                                         tt.media_duration / t.timescale, int(tt.sizes.sum()),
-                                         keyframes=int(tt.keyframes.sum()), note=note, timing=tm.claim,
+        report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, tt.samples,
+                                         tt.media_duration / t.timescale, tt.bytes,
+                                         keyframes=tt.keyframe_count, note=note, timing=tm.claim,
                                          timing_accuracy=tm.accuracy if tm.claim == "rebuilt" else None))
     if result.bytes_skipped:
         report.warnings.append(ngettext("{size} bytes in {n} place belonged to no track that could be rebuilt "
@@ -222,10 +279,75 @@ def repair(broken: str | Path, reference: str | Path, *, output: str | Path | No
                                         "{size} bytes in {n} places belonged to no track that could be rebuilt "
                                         "and were left out of the index.", len(result.skipped),
                                         size=result.bytes_skipped, n=len(result.skipped)))
-    if verify:
-        report.verify = _verify(p.output, report_progress, cancel, full_check)
-    report_progress("verify", 1.0, _("Done"))
-    return report
+
+
+def _repair_fragmented(p: RepairPlan, report: RepairReport, verify: bool, progress: ProgressCallback | None,
+                       cancel: CancelToken | None, full_check: bool = False) -> RepairReport:
+    """A fragmented MP4 cut inside a fragment: a regular file indexed from its own fragments (``fragments``)."""
+    from mp4fix import fragments
+    from mp4fix.reference import own_index, top_level
+
+    report_progress = ProgressReporter(progress, cancel, verify)
+    report_progress("scan", 0.0, _("Reading the fragments"))
+    with MediaFile(p.broken) as mf:
+        refs = top_level(mf.data, mf.size)
+        try:
+            profile = own_index(mf, refs)
+            frag = fragments.read_fragments(mf.data, mf.size, refs, profile)
+        except BoxError as exc:
+            raise InputError(_("The index of the fragmented file {name} is damaged ({detail}).", name=p.broken.name,
+                               detail=exc)) from None
+        built = fragments.tables(frag, profile)
+        for tt in built:
+            track = dataclasses.replace(tt.track, sizes=tt.sizes, durations=tt.durations, ctts=tt.ctts,
+                                        edit_list=[])
+            why = timing_problem(track, profile.movie_timescale, every_sample=True)
+            if why:
+                raise InputError(_("The fragments of {name} are damaged: {why}, so a file indexed from them would "
+                                   "have wrong timing.", name=p.broken.name, why=why))
+        if not built:
+            raise NothingRecoveredError(_("No complete sample was found in the fragmented file {name}: the cut fell "
+                                          "inside its first fragment's index.", name=p.broken.name))
+        report_progress("build", 0.0, _("Building the index"))
+        data_end = max(int(tt.offsets[-1] + tt.sizes[-1]) for tt in built)
+        last = max((r for r in refs if r.type == "mdat" and r.payload_start <= data_end), key=lambda r: r.offset)
+        layout = plan_layout(mf, last.offset, last.header_size, max(data_end, last.payload_start), None)
+        stale = tuple(r.offset for r in refs if r.type in ("moov", "moof", "sidx", "mfra") and r.end <= layout.head_end)
+        layout = dataclasses.replace(layout, stale=stale)
+        for tt in built:  # only the samples of the last mdat move, if its header had to grow
+            tt.offsets = np.where(tt.offsets >= last.payload_start, tt.offsets + layout.shift, tt.offsets)
+        moov = build.build_moov(profile, built).to_bytes()
+        report.mdat_bytes = frag.mdat_bytes
+        report.bytes_used = int(sum(int(tt.sizes.sum()) for tt in built))
+        report.truncated_tail = max(0, min(last.end, mf.size) - data_end)
+        for tt in built:
+            t = tt.track
+            report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, len(tt.sizes),
+                                             tt.media_duration / t.timescale, int(tt.sizes.sum()),
+                                             keyframes=int(tt.keyframes.sum())))
+        for t in profile.tracks:
+            if not frag.runs[t.track_id].sizes:
+                report.tracks.append(TrackResult(t.track_id, t.kind, t.fourcc, 0, 0.0, 0, status="skipped",
+                                                 note=_("no complete sample of this track was found")))
+        report.warnings.append(_("{name} is a fragmented MP4 whose own fragments index it: its {n} complete "
+                                 "fragment(s) and {k} whole sample(s) of the fragment the cut broke were kept and "
+                                 "written as a regular MP4.", name=p.broken.name, n=frag.complete,
+                                 k=frag.kept_partial))
+        if p.reference is not None:
+            report.warnings.append(_("The reference {name} was not needed: a fragmented file indexes itself.",
+                                     name=p.reference.name))
+        written: list = []
+
+        def check(tmp: Path) -> None:
+            if verify:
+                report.verify = _verify(tmp, report_progress, cancel, full_check)
+            written.append(file_identity(tmp))
+
+        report_progress("write", 0.0, _("Writing {name}", name=p.output.name))
+        write_file(mf, layout, moov, p.output, overwrite=p.overwrite,
+                   progress=lambda f: report_progress("write", f, _("Writing {name}", name=p.output.name)),
+                   cancelled=lambda: cancel is not None and cancel.cancelled, check=check, reference=p.reference)
+    return _finished(p, report, progress, written, verify)
 
 
 def timing_note(track, times: timeline.TrackTimes) -> str:
@@ -233,6 +355,9 @@ def timing_note(track, times: timeline.TrackTimes) -> str:
     extra = "".join("; " + n for n in times.notes)
     if times.claim == "rebuilt":
         ms = max(10, int(round(times.accuracy * 1000 / 10.0)) * 10)
+        if times.reason == "gaps":
+            return _("times after the damaged data rebuilt from the audio clock, to within about {ms} ms",
+                     ms=ms) + extra
         if track.kind == "video":
             return _("times rebuilt from the audio clock (variable frame rate), to within about {ms} ms",
                      ms=ms) + extra
@@ -252,7 +377,7 @@ def _stretch_single_samples(built: list[build.TrackTables]) -> None:
     span = max((tt.media_duration / tt.track.timescale for tt in built
                 if tt.track.kind in ("video", "audio") and tt.track.timescale), default=0.0)
     for tt in built:
-        if len(tt.track.sizes) == 1 and len(tt.sizes) == 1 and span > 0:
+        if len(tt.track.sizes) == 1 and tt.samples == 1 and span > 0:
             tt.durations[0] = max(1, round(span * tt.track.timescale))
 
 
@@ -269,6 +394,6 @@ def _verify(path: Path, report_progress: ProgressReporter, cancel: CancelToken |
     from mp4fix import verify
 
     report_progress("verify", 0.0, _("Checking the result with ffmpeg"))
-    # a cancel at this last step removes the output: nothing half-done is left behind
+    # the check runs on the temporary file before it gets its name: a cancel leaves nothing behind
     return verify.verify(path, full=full, cancel=cancel,
                          progress=lambda f: report_progress("verify", f, _("Checking with ffmpeg")))

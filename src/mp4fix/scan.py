@@ -9,6 +9,7 @@ skipped by resynchronising: numpy prefilters propose candidate positions, matche
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,32 +30,48 @@ TAIL_ALLOWANCE = 1 << 20  # unrecognised bytes at the cut still taken for one in
 _PADDING_BOXES = (b"free", b"skip", b"wide", b"junk")
 
 
+def _q() -> array:
+    return array("q")
+
+
 @dataclass
 class TrackScan:
-    """What the scan found for one track, in stream order."""
+    """What the scan found for one track, in stream order: compact typed arrays (8 bytes a value), so an hour
+    of 60 fps video and its audio is a few megabytes, not objects per sample."""
 
     track: TrackProfile
     matcher: Matcher | None
-    offsets: list[int] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
-    keyframes: list[bool] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
-    # the matches themselves are kept only where the codec orders presentation from them (B-frames)
-    matches: list[SampleMatch] = field(default_factory=list)
+    offsets: array = field(default_factory=_q)
+    sizes: array = field(default_factory=_q)
+    keyframes: array = field(default_factory=lambda: array("b"))
+    counts: array = field(default_factory=_q)
+    #: two timing integers per sample (see ``Matcher.fact_state``) where the codec orders presentation from
+    #: them (B-frames): the parsed headers themselves are never kept
+    facts: array = field(default_factory=_q)
 
     @property
-    def keeps_matches(self) -> bool:
-        return self.matcher is not None and \
-            type(self.matcher).presentation_order is not Matcher.presentation_order
+    def keeps_facts(self) -> bool:
+        return self.matcher is not None and type(self.matcher).fact_state is not Matcher.fact_state
+
+    @property
+    def fact_pairs(self) -> np.ndarray:
+        """The facts as an (n, 2) int64 array."""
+        return np.frombuffer(self.facts, dtype=np.int64).reshape(-1, 2) if len(self.facts) else \
+            np.zeros((0, 2), dtype=np.int64)
 
     @property
     def bytes(self) -> int:
-        return sum(self.sizes)
+        return int(np.frombuffer(self.sizes, dtype=np.int64).sum()) if len(self.sizes) else 0
 
     def tail_from(self, k: int) -> "TrackScan":
         """The same track's samples from the ``k``-th on."""
         return TrackScan(self.track, self.matcher, self.offsets[k:], self.sizes[k:], self.keyframes[k:],
-                         self.counts[k:], self.matches[k:] if self.matches else [])
+                         self.counts[k:], self.facts[2 * k:])
+
+    def head(self, n: int) -> "TrackScan":
+        """The same track's first ``n`` samples."""
+        return TrackScan(self.track, self.matcher, self.offsets[:n], self.sizes[:n], self.keyframes[:n],
+                         self.counts[:n], self.facts[:2 * n])
 
 
 @dataclass
@@ -408,12 +425,16 @@ class Scanner:
     def run(self, start: int, end: int) -> ScanResult:
         self._start, self._end = start, end
         result = ScanResult([TrackScan(t, m) for t, m in zip(self.profile.tracks, self.matchers)], start, end)
-        keeps = [ts.keeps_matches for ts in result.tracks]
+        facts = [m.fact_state() if m is not None else None for m in self.matchers]
         pos = start
         last: int | None = None
         run = 0
         next_report = start
+        steps = 0
         while pos < end:
+            steps += 1
+            if self.cancelled is not None and not steps & 31 and self.cancelled():
+                break  # polled every few samples too: a megabyte of slow-to-parse samples takes seconds
             if pos >= next_report:
                 if self.release is not None:
                     self.release(pos)
@@ -457,11 +478,11 @@ class Scanner:
             ts.sizes.append(m.size)
             ts.keyframes.append(m.keyframe)
             ts.counts.append(m.count)
-            if keeps[ti]:
-                ts.matches.append(m)
             self._kept[ti] += 1
             if self.matchers[ti].accept(m) or self._kept[ti] == self._budget.get(ti):
                 self._cache = {k: v for k, v in self._cache.items() if k[1] != ti}
+            if facts[ti] is not None:
+                ts.facts.extend(facts[ti].push(m))
             run = run + 1 if ti == last else 1
             last = ti
             self._clock[ti] += self._tick[ti] * m.count
@@ -529,9 +550,9 @@ class Scanner:
             merged = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
             merged = merged[_not_zero_filled(self.arr, merged, self._end)]
             for c in merged.tolist():
-                for _ti, m in self._strong_fits(c):
+                for ti, m in self._strong_fits(c):
                     if self._follows(c + m.size):
-                        return c
+                        return self._latest_start(c, ti, c + m.size, usable)
                 if len(self._cache) > 4096:
                     self._cache.clear()
             if self.progress is not None:
@@ -540,6 +561,20 @@ class Scanner:
                 return None
             pos = stop
         return None
+
+
+    def _latest_start(self, c: int, tc: int, stop: int, usable: np.ndarray) -> int:
+        """After lost bytes, the first confirmed sample at ``c`` (of track ``tc``) may be a false one that began in
+        the damage and ran into a real sample, ending where that one ends (AAC resynchronises so): when a sample
+        starts later and ends at the same place, the later, shorter one is the real one. Not for the same track's
+        codecs in which the end of a sample is itself a sample (an H.264 access unit without its leading SEI)."""
+        later = [self.matchers[ti].candidates(usable, c + 1, stop) for ti in self.strong]
+        found = np.unique(np.concatenate(later)) if later else np.zeros(0, np.int64)
+        for x in found[::-1].tolist():
+            for ti, m in self._strong_fits(x):
+                if x + m.size == stop and (ti != tc or not self.matchers[ti].tails_are_samples):
+                    return x
+        return c
 
 
 def _not_zero_filled(arr: np.ndarray, positions: np.ndarray, end: int) -> np.ndarray:

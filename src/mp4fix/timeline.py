@@ -37,9 +37,11 @@ from mp4fix.i18n import _, ngettext
 from mp4fix.profile import Profile, TrackProfile
 from mp4fix.scan import ScanResult, TrackScan
 
-MIN_LEAD_CHUNKS = 3  # reference chunks needed to learn a track's lead over the clock
+MIN_LEAD_CHUNKS = 2  # reference chunks needed to learn a track's lead over the clock
+FEW_CHUNKS = 5  # ... and below this many, how much it varies is not learned from them
 HEAD_CHUNKS = 8  # the first chunks of a track, each dated with the lead its counterpart in the reference had
 MAX_SHIFT = 4  # the most frames by which decode times may trail presentation times (see Rhythm.shift)
+LOCAL_FRAMES = 50  # clock samples either side of a gap whose bytes give the recording's local byte rate
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class Rhythm:
     #: the lead of each of the reference's first chunks: a writer starts its own way (Apple's writes two seconds of
     #: audio, then a single video frame, ...), and a recording of the same device starts the same way
     head: tuple[float, ...] = ()
+    #: the range the lead keeps to (0.5th to 99.5th percentile, seconds): what dates a track across lost bytes
+    lead_range: tuple[float, float] = (0.0, 0.0)
+    #: the most frames by which a sample's presentation position is from its decode position (B-frames)
+    max_reorder: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,11 +73,18 @@ class TimingModel:
 
     clock: int | None
     rhythms: dict[int, Rhythm]
+    #: how many chunks of each other track the reference writes in a row between two of the clock's chunks,
+    #: at most, while recording (a finished recording writes its last video after the audio ended)
+    runs: dict[int, int] = field(default_factory=dict)
+    #: how much of the clock's media the reference's edit list leaves out at its end (ticks): the audio encoder
+    #: ran on after the recording stopped
+    clock_trim: int = 0
 
 
 @dataclass
 class TrackTimes:
-    """Decode durations and composition offsets of one track's recovered samples, and how sure they are."""
+    """Decode durations and composition offsets of one track's recovered samples, and how sure they are: one
+    value per entry of the scan (a sample, or a run of equal uncompressed audio frames, each lasting it)."""
 
     durations: np.ndarray  # int64 per table row
     ctts: np.ndarray | None
@@ -79,6 +92,12 @@ class TrackTimes:
     accuracy: float = 0.0  # seconds: how far a time may be from the recorder's, when rebuilt
     lost: int = 0  # samples counted as lost in gaps
     notes: list[str] = field(default_factory=list)
+    #: ticks of the track's media its edit list leaves out at the end (the recording stopped before them)
+    trim: int = 0
+    #: ticks the last sample of each entry lasts longer (lost data after it); None when nothing was lost
+    extra: np.ndarray | None = None
+    #: why times were rebuilt: 'rate' (the rate varies) or 'gaps' (lost data left the count of frames unsure)
+    reason: str = "rate"
 
 
 # --- what the reference teaches ---------------------------------------------------------------------------
@@ -180,27 +199,61 @@ def learn(profile: Profile, orders: dict[int, np.ndarray | None] | None = None) 
         lead = None
         spread = 0.0
         head: tuple[float, ...] = ()
+        lead_range = (0.0, 0.0)
         if ck is not None and t.index != clock:
             starts = _chunk_starts(t.offsets, t.sizes)
             if len(starts) >= MIN_LEAD_CHUNKS:
                 a = _clock_before(c_off, c_end, c_start, np.asarray(t.offsets, dtype=np.int64)[starts])
                 leads = a - (dts[starts] / t.timescale + start)
-                inside = a < c_end[-1] - 1e-9  # chunks written after the clock ended say nothing of the lead
+                # chunks written after the clock ended say nothing of the lead (a finished recording writes its
+                # last video after its audio), but the first chunk after the clock's last sample was written in turn
+                inside = a < c_end[-1] - 1e-9
+                after = np.flatnonzero(~inside)
+                if len(after):
+                    inside[after[0]] = True
                 if inside.sum() >= MIN_LEAD_CHUNKS:
                     first_out = int(np.argmin(inside)) if not inside.all() else len(leads)
                     head = tuple(float(x) for x in leads[:min(HEAD_CHUNKS, first_out)])
                     leads = leads[inside]
                     lead = float(np.median(leads))
-                    lo, hi = np.percentile(leads, [10, 90])
-                    spread = float(max((hi - lo) / 2.0, 1e-3))
-        shift, delay = 0, 0
+                    lead_range = tuple(float(x) for x in np.percentile(leads, [0.5, 99.5]))
+                    # how much the lead varies, robustly (one chunk written at the end of a finished recording
+                    # is no measure of it); a few chunks show little of it: no tighter than 0.1 s then
+                    mad = 1.4826 * float(np.median(np.abs(leads - lead)))
+                    spread = float(max(mad, 1e-3 if len(leads) >= FEW_CHUNKS else 0.1))
+        shift, delay, reorder = 0, 0, 0
         if t.ctts is not None and len(t.ctts):
             pos = orders.get(t.index) if orders else None
             k = min(len(pos), n) if pos is not None else n
             p = np.arange(k) if pos is None else np.asarray(pos[:k], dtype=np.int64)
             shift, delay = _composition_rule(dts[:k] + t.ctts[:k], dts, p, nominal)
-        out[t.index] = Rhythm(nominal, constant, jitter, start, lead, spread, shift, delay, head)
-    return TimingModel(clock, out)
+            reorder = int(np.abs(p - np.arange(k)).max()) if k else 0
+        out[t.index] = Rhythm(nominal, constant, jitter, start, lead, spread, shift, delay, head, lead_range,
+                              reorder)
+    return TimingModel(clock, out, *(_ending(profile, clock) if clock is not None else ({}, 0)))
+
+
+def _ending(profile: Profile, clock: int) -> tuple[dict[int, int], int]:
+    """From the reference's layout: each track's longest run of chunks between two clock chunks while the
+    clock was still being written, and how much of the clock's media its edit list leaves out at the end."""
+    layout = profile.layout
+    last_clock = max((k for k, (ti, _n) in enumerate(layout) if ti == clock), default=-1)
+    runs: dict[int, int] = {}
+    current: dict[int, int] = {}
+    for ti, _n in layout[:last_clock + 1]:
+        if ti == clock:
+            current = {}
+            continue
+        current[ti] = current.get(ti, 0) + 1
+        runs[ti] = max(runs.get(ti, 0), current[ti])
+    ck = profile.tracks[clock]
+    normal = [e for e in ck.edit_list if e[1] != -1]
+    trim = 0
+    if len(normal) == 1 and profile.movie_timescale:
+        media_end = int(ck.durations.sum())
+        shown = normal[0][0] * ck.timescale / profile.movie_timescale
+        trim = max(0, int(round(media_end - normal[0][1] - shown)))
+    return runs, trim
 
 
 # --- the recovered samples' times ---------------------------------------------------------------------------
@@ -222,8 +275,9 @@ def _solve_chain(obs: np.ndarray, w_obs: np.ndarray, step: np.ndarray, w_step: n
     A symmetric tridiagonal system, solved in one pass each way (a faint pull toward ``obs`` keeps it
     regular where an unknown has no equation of its own)."""
     m = len(obs)
-    diag = w_obs.astype(np.float64) + 1e-12
-    rhs = (w_obs * obs).astype(np.float64) + 1e-12 * obs
+    ridge = 1e-12 + 1e-12 * (float(w_step.max()) if len(w_step) else 0.0)
+    diag = w_obs.astype(np.float64) + ridge
+    rhs = (w_obs * obs).astype(np.float64) + ridge * obs
     off = np.zeros(m, dtype=np.float64)  # off[c]: coupling between S_c and S_{c+1}
     diag[1:] += w_step
     diag[:-1] += w_step
@@ -260,7 +314,7 @@ def _robust_chain(obs: np.ndarray, w_obs: np.ndarray, step: np.ndarray, w_step: 
         s[before] = obs[seen[0]] - (cum[seen[0]] - cum[before])
         s[after] = obs[seen[-1]] + cum[after] - cum[seen[-1]]
     else:
-        s = cum + obs[0]
+        return cum + obs[0]  # nothing dates any chunk: the frame counts alone
     for _round in range(rounds):
         r_obs = (s - obs) * np.sqrt(w_obs)
         r_step = (np.diff(s) - step) * np.sqrt(w_step)
@@ -275,57 +329,252 @@ def rebuild(result: ScanResult, model: TimingModel) -> dict[int, TrackTimes]:
     clock, rhythms = model.clock, model.rhythms
     out: dict[int, TrackTimes] = {}
     tracks = {ts.track.index: ts for ts in result.tracks if ts.matcher is not None and ts.sizes}
+    gaps = _merged(result.skipped + result.padding)  # where bytes were lost, or could have been
     clock_scan = tracks.get(clock) if clock is not None else None
     ck = None
+    anchor = anchor_lost = None
+    doubt = 0.0
     if clock_scan is not None:
         rc = rhythms[clock]
+        anchor = _anchor(tracks, rhythms, clock)
+        lost, anchor_lost, doubt = _clock_losses(clock_scan, rc, anchor, rhythms, gaps, result)
         counts = np.asarray(clock_scan.counts, dtype=np.int64) if clock_scan.counts else \
             np.ones(len(clock_scan.offsets), np.int64)
+        ends = np.cumsum(counts + lost)  # a sample before lost bytes lasts until the clock's next sample
         ck = (np.asarray(clock_scan.offsets, dtype=np.int64),
-              np.cumsum(counts) * (rc.nominal / clock_scan.track.timescale) + rc.origin, rc.origin)
+              ends * (rc.nominal / clock_scan.track.timescale) + rc.origin, rc.origin)
+        out[clock] = _counted(clock_scan, rc, None)
+        if model.clock_trim and _clock_finished(clock_scan, tracks, model.runs):
+            out[clock].trim = model.clock_trim
+        if lost.any():
+            out[clock].extra = lost * rc.nominal  # the sample before the gap lasts until the next one
+            n = int(lost.sum())
+            out[clock].notes.append(ngettext("{n} audio frame lost with damaged data was counted; later sound "
+                                             "keeps its time", "{n} audio frames lost with damaged data were "
+                                             "counted; later sound keeps its time", n, n=n))
+            if doubt > 0:
+                out[clock].claim, out[clock].accuracy, out[clock].reason = "rebuilt", doubt, "gaps"
     for ti, ts in tracks.items():
+        if ti == clock and ck is not None:
+            continue
         t = ts.track
         rh = rhythms.get(ti) or Rhythm(t.sample_duration or 1, True, 0.0, 0.0, None, 0.0)
-        rows = int(np.sum(ts.counts)) if ts.counts else len(ts.sizes)
-        order = ts.matcher.presentation_order(ts.matches) if ts.keeps_matches else None
+        reorder = _reorder(ts, gaps, rh.max_reorder)
         if t.kind in ("text", "subtitle"):  # shown until the next one: nothing in the bytes says how long
-            out[ti] = _counted(ts, rh, rows, order)
+            out[ti] = _counted(ts, rh, reorder)
             out[ti].claim = "approximate" if not rh.constant else "exact"
             continue
-        if ti == clock or rh.lead is None or ck is None or t.kind == "audio" or rh.nominal <= 0:
-            out[ti] = _counted(ts, rh, rows, order)
+        runs = bool(ts.counts) and max(ts.counts) > 1  # runs of fixed-size samples: nothing to date them by
+        if rh.lead is None or ck is None or t.kind == "audio" or rh.nominal <= 0 or runs:
+            out[ti] = _counted(ts, rh, reorder)
             if not rh.constant and t.kind == "video":
                 out[ti].notes.append(_("variable frame rate and no audio to rebuild it from"))
             elif not rh.constant:
                 out[ti].notes.append(_("its timing is not in its data and no audio dates it"))
             continue
-        out[ti] = _fitted(ts, rh, ck, result.skipped, order)
+        out[ti] = _fitted(ts, rh, ck, gaps, reorder, anchor_lost if ti == anchor else None)
+        if ti == anchor and doubt > 0 and out[ti].claim == "exact":
+            out[ti].claim, out[ti].accuracy, out[ti].reason = "rebuilt", doubt, "gaps"
     return out
 
 
-def _counted(ts: TrackScan, rh: Rhythm, rows: int, order: np.ndarray | None) -> TrackTimes:
+def _clock_finished(clock_scan: TrackScan, tracks: dict[int, TrackScan], runs: dict[int, int]) -> bool:
+    """The recording's audio ended before the data did: after the clock's last sample another track wrote more
+    chunks in a row than the reference ever does while its audio runs (Apple's writer flushes its last two
+    seconds of video after the audio is complete). A cut recording has at most the next chunk or so there."""
+    last = clock_scan.offsets[-1]
+    for ti, ts in tracks.items():
+        if ti == clock_scan.track.index or ti not in runs:
+            continue
+        offs = np.asarray(ts.offsets, dtype=np.int64)
+        sel = offs > last
+        if sel.sum() == 0:
+            continue
+        chunks = len(_chunk_starts(offs[sel], np.asarray(ts.sizes, dtype=np.int64)[sel]))
+        if chunks > runs[ti] + 1:
+            return True
+    return False
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _stretches(ts: TrackScan, gaps: list[tuple[int, int]]) -> np.ndarray:
+    """Index of the first sample of each run of a track's samples that no lost bytes interrupt."""
+    offs = np.asarray(ts.offsets, dtype=np.int64)
+    lost = _gap_after(offs, np.asarray(ts.sizes, dtype=np.int64), gaps)
+    return np.concatenate([[0], np.flatnonzero(lost) + 1]).astype(np.int64)
+
+
+def _reorder(ts: TrackScan, gaps: list[tuple[int, int]], most: int) -> np.ndarray | None:
+    """For each sample, its presentation position less its decode position (B-frames), measured by the codec
+    within each run of samples that no lost bytes interrupt (across a gap the count of frames between them is
+    not known); None when the track presents in decode order. An offset beyond what the reference shows
+    (``most``; a run that begins inside a group of pictures whose first pictures were lost) is not believed:
+    such a sample keeps its decode position."""
+    if not ts.keeps_facts:
+        return None
+    n = len(ts.sizes)
+    starts = _stretches(ts, gaps)
+    facts = ts.fact_pairs
+    out = np.zeros(n, dtype=np.int64)
+    for a, b in zip(starts.tolist(), starts[1:].tolist() + [n]):
+        pos = ts.matcher.order_from_facts(facts[a:b])
+        if pos is not None:
+            r = np.asarray(pos, dtype=np.int64) - np.arange(b - a)
+            out[a:b] = np.where(np.abs(r) <= max(most, 1) + 2, r, 0)
+    return out if out.any() else None
+
+
+def _anchor(tracks: dict[int, TrackScan], rhythms: dict[int, Rhythm], clock: int) -> int | None:
+    """The track whose constant rate and lead over the clock best date lost stretches (the video with the
+    most samples)."""
+    best = None
+    for ti, ts in tracks.items():
+        rh = rhythms.get(ti)
+        if ti == clock or rh is None or not rh.constant or rh.lead is None or rh.nominal <= 0:
+            continue
+        if ts.track.kind == "audio":
+            continue
+        if best is None or len(ts.sizes) > len(tracks[best].sizes):
+            best = ti
+    return best
+
+
+def _clock_losses(clock_scan: TrackScan, rc: Rhythm, anchor: int | None, rhythms: dict[int, Rhythm],
+                  gaps: list[tuple[int, int]], result: ScanResult) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """For each clock sample, how many of the clock's samples were lost right after it (0 almost always).
+
+    At each gap: the time it held is estimated from its bytes at the recording's byte rate; with a constant-
+    rate track (the anchor) the pair (audio frames lost, anchor frames lost) is the one that puts the most of
+    the anchor's chunks after the gap within the lead range the reference shows (a sample-by-sample interleave
+    pins it to one audio frame), the byte estimate choosing among equally good pairs.
+
+    Returns the clock's losses, the anchor's (frames lost before each of its samples; None without an anchor)
+    and how unsure the choice was (seconds: the spread of equally good choices, 0 when one pair fitted).
+    """
+    offs = np.asarray(clock_scan.offsets, dtype=np.int64)
+    sizes = np.asarray(clock_scan.sizes, dtype=np.int64)
+    counts = np.asarray(clock_scan.counts, dtype=np.int64) if clock_scan.counts else np.ones(len(offs), np.int64)
+    lost = np.zeros(len(offs), dtype=np.int64)
+    doubt = 0.0
+    if not gaps or len(offs) < 2:
+        return lost, None, doubt
+    scale = clock_scan.track.timescale
+    d_a = rc.nominal / scale
+    span = float(counts.sum()) * d_a
+    rate = span / max(result.bytes_used, 1)  # seconds of recording per byte
+    before_gap = _gap_after(offs, sizes, gaps)
+    if not before_gap.any():
+        return lost, None, doubt
+    a_ts = None
+    a_lost = None
+    if anchor is not None:
+        a_ts = next(t for t in result.tracks if t.track.index == anchor)
+        ra = rhythms[anchor]
+        a_off = np.asarray(a_ts.offsets, dtype=np.int64)
+        a_starts = _chunk_starts(a_off, np.asarray(a_ts.sizes, dtype=np.int64))
+        a_lost = np.zeros(len(a_off), dtype=np.int64)  # anchor frames lost before each anchor sample
+        d_v = ra.nominal / a_ts.track.timescale
+        lo, hi = ra.lead_range
+        tol = 1e-3 + 1.0 / min(scale, a_ts.track.timescale)  # a millisecond, and the rounding of ticks
+    cum_counts = np.concatenate([[0], np.cumsum(counts)])
+    every = sorted((o, o + n) for ts in result.tracks for o, n in zip(ts.offsets, ts.sizes))
+    starts_all = np.asarray([a for a, _ in every], dtype=np.int64)
+    sizes_cum = np.concatenate([[0], np.cumsum([b - a for a, b in every])])
+
+    def all_bytes(lo: int, hi: int) -> int:  # bytes of recovered samples of every track starting in [lo, hi)
+        return int(sizes_cum[np.searchsorted(starts_all, hi)] - sizes_cum[np.searchsorted(starts_all, lo)])
+
+    for j in np.flatnonzero(before_gap).tolist():
+        g0 = int(offs[j] + sizes[j])
+        g1 = int(offs[j + 1])
+        # zero runs are often the writer's own padding: only bytes that held data are taken as lost time, at the
+        # byte rate of the recording around the gap (a second or so of audio either side)
+        held = sum(min(b, g1) - max(a, g0) for a, b in result.skipped if a < g1 and b > g0)
+        lo_j, hi_j = max(0, j - LOCAL_FRAMES), min(len(offs) - 1, j + 1 + LOCAL_FRAMES)
+        span_local = float(cum_counts[hi_j] - cum_counts[lo_j]) * d_a
+        bytes_local = all_bytes(int(offs[lo_j]), int(offs[hi_j]))
+        t_est = held * (span_local / bytes_local if span_local > 0 and bytes_local > 0 else rate)
+        m_best = int(round(t_est / d_a))
+        if a_ts is not None:
+            nxt = next((a for a, _b in gaps if a >= g1), None)  # the anchor's chunks up to the next gap
+            after = a_starts[(a_off[a_starts] >= g1) & ((a_off[a_starts] < nxt) if nxt is not None else True)]
+            after = after[:64]
+            if len(after) >= 3:
+                at = np.searchsorted(offs, a_off[after], side="left")
+                a_now = cum_counts[at] + np.concatenate([[0], np.cumsum(lost)])[at]
+                k_before = a_lost[after]
+                # pairs around the byte estimate (zero padding may hide a lost frame or two as well)
+                ms = _around(t_est / d_a)
+                ks = _around(t_est / d_v)
+                # lead of each chunk for each (m, K): clock time at the chunk less the chunk's decode time
+                base = (a_now * d_a + rc.origin) - ((after + k_before) * d_v + ra.origin)
+                lead = base[None, None, :] + ms[:, None, None] * d_a - ks[None, :, None] * d_v
+                fits = ((lead >= lo - tol) & (lead <= hi + tol)).sum(axis=2)
+                best = fits.max()
+                if best > 0:
+                    cand = np.argwhere(fits == best)
+                    m_c, k_c = ms[cand[:, 0]], ks[cand[:, 1]]
+                    cost = np.abs((m_c * d_a + k_c * d_v) / 2 - t_est)
+                    pick = int(np.argmin(cost))
+                    m_best, k_best = int(m_c[pick]), int(k_c[pick])
+                    a_lost[a_off >= g1] += k_best
+                    # several pairs fit as well (a strictly periodic interleave): the byte estimate chose
+                    doubt = max(doubt, float(np.ptp(m_c * d_a)) / 2)
+        lost[j] = max(m_best, 0)
+    return lost, a_lost, doubt
+
+
+def _around(frames: float, most: int = 120) -> np.ndarray:
+    """Candidate counts of lost frames around an estimate: a few either side, more for a larger estimate."""
+    w = min(most, 4 + int(frames * 0.5))
+    centre = int(round(frames))
+    return np.arange(max(0, centre - w), centre + w + 1)
+
+
+def _counted(ts: TrackScan, rh: Rhythm, reorder: np.ndarray | None) -> TrackTimes:
     """Every sample the nominal duration (audio, and tracks with nothing to date them by)."""
-    grid = np.arange(rows + 1, dtype=np.int64) * rh.nominal
-    return TrackTimes(np.full(rows, rh.nominal, dtype=np.int64), _ctts(ts, grid, rh, order, rows),
+    entries = len(ts.sizes)
+    slots = np.arange(entries, dtype=np.int64)
+    return TrackTimes(np.full(entries, rh.nominal, dtype=np.int64), _ctts_constant(ts, slots, rh, reorder),
                       "exact" if rh.constant else "approximate")
 
 
-def _ctts(ts: TrackScan, grid: np.ndarray, rh: Rhythm, order: np.ndarray | None, rows: int) -> np.ndarray | None:
-    """Composition offsets (ticks): each sample presented where its presentation position falls on the decode
-    grid (``grid``: decode times in ticks, one per sample and one after), by the reference's rule."""
-    if order is not None or (ts.track.ctts is not None and rh.shift):
-        pos = np.asarray(order if order is not None else np.arange(rows), dtype=np.int64)
+def _ctts_constant(ts: TrackScan, slots: np.ndarray, rh: Rhythm, reorder: np.ndarray | None) -> np.ndarray | None:
+    """Composition offsets (ticks) of a constant-rate track whose sample i decodes in frame slot ``slots[i]``:
+    it is presented in the slot of its presentation position, by the reference's rule."""
+    if reorder is not None or (ts.track.ctts is not None and rh.shift):
+        r = reorder if reorder is not None else 0
+        return ((r + rh.shift) * rh.nominal + rh.delay + np.zeros(len(slots), dtype=np.int64)).astype(np.int64)
+    if ts.track.ctts is not None:
+        return np.full(len(slots), rh.delay, dtype=np.int64)
+    return None
+
+
+def _ctts_grid(ts: TrackScan, grid: np.ndarray, rh: Rhythm, reorder: np.ndarray | None, rows: int) -> np.ndarray | None:
+    """Composition offsets (ticks) of a variable-rate track on its decode grid (``grid``: decode times in ticks,
+    one per sample and one after): each sample presented where its presentation position falls."""
+    if reorder is not None or (ts.track.ctts is not None and rh.shift):
+        pos = np.arange(rows, dtype=np.int64) + (reorder if reorder is not None else 0)
         # frames presented after the last recovered one's decode time: the grid goes on at the local pace
         pace = float(np.median(np.diff(grid[-9:]))) if len(grid) > 2 else rh.nominal
         g = _extend(grid.astype(np.float64), int(pos.max()) + rh.shift, pace)
-        return np.round(g[pos + rh.shift] - grid[:rows] + rh.delay).astype(np.int64)
+        return np.round(g[np.maximum(pos + rh.shift, 0)] - grid[:rows] + rh.delay).astype(np.int64)
     if ts.track.ctts is not None:
         return np.full(rows, rh.delay, dtype=np.int64)
     return None
 
 
 def _fitted(ts: TrackScan, rh: Rhythm, ck: tuple[np.ndarray, np.ndarray, float], gaps: list[tuple[int, int]],
-            order: np.ndarray | None) -> TrackTimes:
+            reorder: np.ndarray | None, known: np.ndarray | None = None) -> TrackTimes:
     """Date the chunks of a track by the clock (see the module's description)."""
     c_off, c_end, c_start = ck
     scale = ts.track.timescale
@@ -367,15 +616,15 @@ def _fitted(ts: TrackScan, rh: Rhythm, ck: tuple[np.ndarray, np.ndarray, float],
                     usable = sel
                 k = max(int(np.round(np.median(frac[usable]))), int(k_chunk[sel.argmax() - 1]))
             k_chunk[sel] = k
+        if known is not None:  # the anchor: its losses were counted with the clock's (``_clock_losses``)
+            k_chunk = np.asarray(known, dtype=np.int64)[starts]
         # a recording that ran at another rate than the reference's drifts away from every such grid
         usable = w_obs > 0
         allowed = 1.5 + 3.0 * rh.lead_spread / d
         if not usable.any() or np.mean(np.abs(frac - k_chunk)[usable] > allowed) < 0.2:
-            k_sample = np.repeat(k_chunk, counts)
-            dts = (np.arange(n, dtype=np.int64) + k_sample) * rh.nominal
-            grid = np.concatenate([dts, [dts[-1] + rh.nominal]])
-            times.durations = np.diff(grid)
-            times.ctts = _ctts(ts, grid, rh, order, n)
+            slots = np.arange(n, dtype=np.int64) + np.repeat(k_chunk, counts)
+            times.durations = np.diff(np.concatenate([slots, [slots[-1] + 1]])) * rh.nominal
+            times.ctts = _ctts_constant(ts, slots, rh, reorder)
             times.lost = int(k_chunk[-1])
             if times.lost:
                 times.notes.append(ngettext("{n} frame lost with damaged data was counted; later frames keep "
@@ -404,7 +653,7 @@ def _fitted(ts: TrackScan, rh: Rhythm, ck: tuple[np.ndarray, np.ndarray, float],
             dts[i] = dts[i - 1] + 1
     grid = np.concatenate([dts, [dts[-1] + rh.nominal]])
     times.durations = np.diff(grid)
-    times.ctts = _ctts(ts, grid, rh, order, n)
+    times.ctts = _ctts_grid(ts, grid, rh, reorder, n)
     times.claim = "rebuilt"
     times.accuracy = float(rh.lead_spread)
     return times

@@ -28,7 +28,7 @@ import numpy as np
 
 from mp4fix import fftools
 from mp4fix.errors import CancelledError, FFmpegError, Mp4fixError
-from mp4fix.i18n import _, ngettext
+from mp4fix.i18n import _
 from mp4fix.progress import CancelToken
 from mp4fix.report import VerifyResult
 

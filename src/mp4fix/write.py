@@ -9,6 +9,7 @@ cancellation the temporary file is removed. The input is only ever read.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -93,14 +94,39 @@ def _large(payload: int) -> bytes:
     return (1).to_bytes(4, "big") + b"mdat" + (payload + 16).to_bytes(8, "big")
 
 
+PART_PREFIX = "."  # a repair in progress writes ".<output name>.mp4fix-<pid>.part" beside the output
+PART_SUFFIX = ".part"
+TRIAL_PREFIX = "mp4fix-trial-"  # the fit check's folders in the temp folder: "mp4fix-trial-<pid>-<random>"
+
+
 def temp_path(final: Path) -> Path:
-    return final.with_name(f".{final.name}.mp4fix-{os.getpid()}.part")
+    return final.with_name(f"{PART_PREFIX}{final.name}.mp4fix-{os.getpid()}{PART_SUFFIX}")
 
 
-def check_output(final: Path, overwrite: bool, source: Path) -> None:
-    """Fail early, before any work, when the output cannot be written."""
-    if final.resolve() == source.resolve():
-        raise OutputError(_("The output would replace the broken file itself; choose another name."))
+def trial_prefix() -> str:
+    """The prefix of this process's fit-check folders (``tempfile.mkdtemp(prefix=...)``)."""
+    return f"{TRIAL_PREFIX}{os.getpid()}-"
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_output(final: Path, overwrite: bool, source: Path, reference: Path | None = None) -> None:
+    """Fail early, before any work, when the output cannot be written.
+
+    The output may never be one of the inputs (the broken file or the reference), also not through another
+    name for the same file (a link), whatever ``overwrite`` says.
+    """
+    if _same_file(final, source):
+        raise OutputError(_("The output would replace the broken file itself ({name}); choose another name.",
+                            name=source.name))
+    if reference is not None and _same_file(final, reference):
+        raise OutputError(_("The output would replace the reference file itself ({name}); choose another name.",
+                            name=reference.name))
     if final.exists() and not overwrite:
         raise OutputError(_("{path} already exists; use --force to replace it.", path=final))
     if final.exists() and final.is_dir():
@@ -114,9 +140,14 @@ def check_output(final: Path, overwrite: bool, source: Path) -> None:
 
 def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, overwrite: bool,
                progress: Callable[[float], None] | None = None,
-               cancelled: Callable[[], bool] | None = None) -> Path:
-    """Write ``prefix + input[0:head_end] + header + payload + moov`` to ``final``, atomically."""
-    check_output(final, overwrite, src.path)
+               cancelled: Callable[[], bool] | None = None,
+               check: Callable[[Path], None] | None = None, reference: Path | None = None) -> Path:
+    """Write ``prefix + input[0:head_end] + header + payload + moov`` to ``final``, atomically.
+
+    ``check(temporary path)`` runs on the complete file before it is renamed to ``final`` (the decode check):
+    when it raises (a cancel), the temporary file is removed and ``final`` is as it was.
+    """
+    check_output(final, overwrite, src.path, reference)
     tmp = temp_path(final)
     total = layout.head_end + len(layout.header) + (layout.payload_end - layout.payload_start) + len(moov)
     done = 0
@@ -145,6 +176,10 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
             out.write(moov)
             out.flush()
             os.fsync(out.fileno())
+        if progress is not None:
+            progress(1.0)
+        if check is not None:
+            check(tmp)
         if final.exists() and not overwrite:  # appeared while we worked
             raise OutputError(_("{path} already exists; use --force to replace it.", path=final))
         os.replace(tmp, final)
@@ -157,9 +192,83 @@ def write_file(src: MediaFile, layout: Layout, moov: bytes, final: Path, *, over
     except BaseException:
         _remove(tmp)
         raise
-    if progress is not None:
-        progress(1.0)
     return final
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, or None when it does not exist: tells whether a file was replaced."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (True when that cannot be told)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # pragma: no cover - Windows only
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() == 5  # access denied: it exists
+        code = ctypes.c_ulong()
+        try:
+            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+                return True
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, owned by someone else
+        return True
+    return True
+
+
+_PART_RE = re.compile(r"^\..+\.mp4fix-(\d+)\.part$")
+_TRIAL_RE = re.compile(r"^mp4fix-trial-(\d+)-")
+
+
+def remove_stale(output_folder: Path, temp_folder: Path | None = None) -> list[str]:
+    """Remove what repairs killed before they could clean up (SIGKILL, a power cut) left behind.
+
+    ``.<name>.mp4fix-<pid>.part`` files in ``output_folder`` and ``mp4fix-trial-<pid>-*`` folders in the temp
+    folder whose process no longer exists. Returns the names removed; never touches those of a running process.
+    """
+    import shutil
+    import tempfile
+
+    removed: list[str] = []
+    try:
+        parts = [(p, m) for p in output_folder.iterdir() if (m := _PART_RE.match(p.name))]
+    except OSError:
+        parts = []
+    for p, m in parts:
+        if not process_alive(int(m.group(1))) and p.is_file():
+            try:
+                p.unlink()
+                removed.append(p.name)
+            except OSError:
+                pass
+    tmp = Path(temp_folder or tempfile.gettempdir())
+    try:
+        trials = [(p, m) for p in tmp.iterdir() if (m := _TRIAL_RE.match(p.name))]
+    except OSError:
+        trials = []
+    for p, m in trials:
+        if not process_alive(int(m.group(1))) and p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+            if not p.exists():
+                removed.append(p.name)
+    return removed
 
 
 def _copy(src: MediaFile, out, pos: int, count: int) -> int:

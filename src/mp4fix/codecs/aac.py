@@ -123,9 +123,9 @@ def _compose(length: np.ndarray, stop: np.ndarray, *sums: np.ndarray):
     x = np.arange(1 << _PEEK, dtype=np.int64)
     used = np.zeros_like(x)
     count = np.zeros_like(x)
-    totals = [[np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)] for _ in sums]
+    totals = [[np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)] for _n in sums]
     alive = np.ones(x.shape, dtype=bool)
-    for _ in range(_PEEK):
+    for _n in range(_PEEK):
         w = (x << used) & mask
         n = length[w]
         fit = alive & (n > 0) & ~stop[w] & (used + n <= _PEEK)
@@ -170,7 +170,7 @@ def _build_spectral(book: dict) -> list[tuple[int, int, int, int]]:
     for i, n in enumerate(book["bits"]):
         digits = []
         x = i
-        for _ in range(dim):
+        for _n in range(dim):
             digits.append(x % m)
             x //= m
         signs = 0 if signed else sum(1 for a in digits if a)
@@ -287,7 +287,7 @@ def _descriptor(buf: bytes, pos: int, limit: int) -> tuple[int, int, int]:
     tag = buf[pos]
     pos += 1
     size = 0
-    for _ in range(4):
+    for _n in range(4):
         if pos >= limit:
             raise MismatchError(i18n._("The reference's AAC decoder configuration (esds) is truncated."))
         b = buf[pos]
@@ -406,16 +406,16 @@ def parse_program_config(r: BitReader) -> ProgramConfig:
     if r.read(1):  # matrix_mixdown_idx_present
         r.skip(3)
     elements = []
-    for _ in range(n_front + n_side + n_back):
+    for _n in range(n_front + n_side + n_back):
         is_cpe = r.read(1)
         elements.append((ID_CPE if is_cpe else ID_SCE, r.read(4)))
-    for _ in range(n_lfe):
+    for _n in range(n_lfe):
         elements.append((ID_LFE, r.read(4)))
-    assoc = tuple(r.read(4) for _ in range(n_assoc))
-    cc = tuple((r.read(1), r.read(4)) for _ in range(n_cc))
+    assoc = tuple(r.read(4) for _n in range(n_assoc))
+    cc = tuple((r.read(1), r.read(4)) for _n in range(n_cc))
     r.byte_align()
     n = r.read(8)
-    comment = bytes(r.read(8) for _ in range(n))
+    comment = bytes(r.read(8) for _n in range(n))
     return ProgramConfig(tag, object_type, sf_index, tuple(elements), cc, assoc, comment)
 
 
@@ -741,7 +741,7 @@ class AacFrameParser:
                         raise _Bad(p)
                 p += 1 + min(max_sfb, self.pred_sfb_max)
             elif self.aot == AOT_LTP:
-                for _ in range(2 if common_window else 1):
+                for _n in range(2 if common_window else 1):
                     present = _rd(W, p, 1)
                     p += 1
                     if present:  # ltp_data() of a long window: lag(11) coef(3) long_used[]
@@ -771,7 +771,7 @@ class AacFrameParser:
         n_coupled = _rd(W, p + 1, 3)
         p += 4
         lists = 0
-        for _ in range(n_coupled + 1):
+        for _n in range(n_coupled + 1):
             lists += 1
             is_cpe = _rd(W, p, 1)
             p += 5
@@ -783,11 +783,11 @@ class AacFrameParser:
         p, _info, sections = self._ics(W, p, None, True)
         coded = sum(e - k for _, cb, k, e in sections if cb != ZERO_HCB)
         sfl = _SF_LEN
-        for _ in range(1, lists):  # gain element lists: scalefactor-book codes
+        for _n in range(1, lists):  # gain element lists: scalefactor-book codes
             common_gain = ind_sw or _rd(W, p, 1)
             if not ind_sw:
                 p += 1
-            for _ in range(1 if common_gain else coded):
+            for _n in range(1 if common_gain else coded):
                 p += sfl[(W[p >> 5] >> (45 - (p & 31))) & 0x7FFFF]
         return p
 
@@ -855,7 +855,7 @@ class AacFrameParser:
             if start >= self.nswb_long:
                 raise _Bad(p)
             line = swb[start]
-            for _ in range((x >> 6) + 1):
+            for _n in range((x >> 6) + 1):
                 line += (W[p >> 5] >> (59 - (p & 31))) & 31  # pulse_offset; pulse_amp(4) follows
                 p += 9
                 if line >= 1024:
@@ -937,13 +937,13 @@ class AacFrameParser:
             windows, nf_bits, len_bits, order_bits, max_order = 8, 1, 4, 3, 7
         else:
             windows, nf_bits, len_bits, order_bits, max_order = 1, 2, 6, 5, self.tns_max_long
-        for _ in range(windows):
+        for _n in range(windows):
             n_filt = _rd(W, p, nf_bits)
             p += nf_bits
             if n_filt:
                 coef_bits = 3 + _rd(W, p, 1)
                 p += 1
-                for _ in range(n_filt):
+                for _n in range(n_filt):
                     p += len_bits
                     order = _rd(W, p, order_bits)
                     p += order_bits
@@ -1145,7 +1145,7 @@ class AacFrameParser:
         esc = np.where(sh, 7, 31)  # their escape value
         g = np.zeros(len(idx), dtype=np.int64)
         k = np.zeros(len(idx), dtype=np.int64)
-        for _ in range(256):
+        for _n in range(256):
             if not len(idx):
                 break
             x = _bits(words, p, 9)  # sect_cb(4) and the first sect_len bits

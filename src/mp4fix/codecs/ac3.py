@@ -71,7 +71,7 @@ def ac3_frame_bytes(fscod: int, frmsizecod: int) -> int:
 def _crc_table16() -> list[int]:
     """The register after feeding a 16-bit word into a zero register, for every word (two bytes per step)."""
     x = np.arange(1 << 16, dtype=np.uint32)
-    for _ in range(16):
+    for _n in range(16):
         x = np.where(x & 0x8000, (x << 1) ^ 0x8005, x << 1) & 0xFFFF
     return x.astype(np.int64).tolist()
 
@@ -165,7 +165,7 @@ def parse_dec3(payload: bytes) -> dict:
         data_rate = r.read(13)
         n = r.read(3) + 1
         subs = []
-        for _ in range(n):
+        for _n in range(n):
             fscod, bsid = r.read(2), r.read(5)
             r.skip(1)
             asvc, bsmod, acmod, lfeon = r.read(1), r.read(3), r.read(3), r.read(1)

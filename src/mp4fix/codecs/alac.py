@@ -267,7 +267,7 @@ class AlacFrameParser:
             raise _Bad
         pb_factors = []
         chans = []
-        for _ in range(nch):
+        for _n in range(nch):
             y = (W[p >> 5] >> (48 - (p & 31))) & 0xFFFF  # mode (4), denShift (4), pbFactor (3), numCoefs (5)
             p += 16 + 16 * (y & 31)
             pred = y >> 5

@@ -110,7 +110,7 @@ class _AmrMatcher(Matcher):
             return None
         size, pad = self._size, self._pad
         p = pos
-        for _ in range(self.frames_per_sample):
+        for _n in range(self.frames_per_sample):
             if p >= end:
                 return None
             toc = data[p]

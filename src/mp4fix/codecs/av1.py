@@ -615,6 +615,7 @@ class Av1Matcher(Matcher):
     """'av01' tracks: one temporal unit per sample."""
 
     fourccs = ("av01",)
+    tails_are_samples = True
     block_size = 1 << 20
 
     def __init__(self, track: TrackProfile):

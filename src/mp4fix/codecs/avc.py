@@ -33,8 +33,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
-                                read_length, sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
+                                poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
@@ -169,7 +169,7 @@ class PPS:
 def _skip_scaling_list(r: BitReader, size: int) -> None:
     """scaling_list() of 7.3.2.1.1.1: only the delta_scale codes matter for parsing."""
     last = nxt = 8
-    for _ in range(size):
+    for _n in range(size):
         if nxt != 0:
             delta = r.se()
             if not -128 <= delta <= 127:
@@ -184,7 +184,7 @@ def _skip_hrd(r: BitReader) -> None:
     if cpb_cnt > 32:
         raise BitstreamError("cpb_cnt out of range")
     r.skip(8)  # bit_rate_scale, cpb_size_scale
-    for _ in range(cpb_cnt):
+    for _n in range(cpb_cnt):
         r.ue()
         r.ue()
         r.skip(1)
@@ -219,7 +219,7 @@ def _parse_vui_reorder(r: BitReader) -> int | None:
     if not r.read_bit():  # bitstream_restriction_flag
         return None
     r.skip(1)
-    for _ in range(4):
+    for _n in range(4):
         r.ue()
     reorder = r.ue()
     r.ue()  # max_dec_frame_buffering
@@ -272,7 +272,7 @@ def parse_sps(nal: bytes) -> SPS:
         n = r.ue()
         if n > 255:
             raise BitstreamError("num_ref_frames_in_pic_order_cnt_cycle out of range")
-        off_ref = tuple(r.se() for _ in range(n))
+        off_ref = tuple(r.se() for _n in range(n))
     elif poc_type != 2:
         raise BitstreamError("pic_order_cnt_type out of range")
     max_num_ref_frames = r.ue()
@@ -322,10 +322,10 @@ def parse_pps(nal: bytes, sps_map: dict[int, SPS] | None = None) -> PPS:
         if map_type > 6:
             raise BitstreamError("slice_group_map_type out of range")
         if map_type == 0:
-            for _ in range(num_groups):
+            for _n in range(num_groups):
                 r.ue()  # run_length_minus1
         elif map_type == 2:
-            for _ in range(num_groups - 1):
+            for _n in range(num_groups - 1):
                 r.ue()  # top_left
                 r.ue()  # bottom_right
         elif map_type in (3, 4, 5):
@@ -401,7 +401,7 @@ def parse_avcc(payload: bytes) -> AvcConfig:
 
     def take_list(pos: int, count: int) -> tuple[list[bytes], int]:
         items = []
-        for _ in range(count):
+        for _n in range(count):
             if pos + 2 > len(b):
                 raise BitstreamError("avcC parameter set list truncated")
             n = int.from_bytes(b[pos:pos + 2], "big")
@@ -556,9 +556,9 @@ def slice_header_tail(r: BitReader, h: SliceHeader, pps: PPS) -> None:
                 raise BitstreamError("num_ref_idx_active out of range")
     # ref_pic_list_modification() (7.3.3.1)
     if st not in (SLICE_I, SLICE_SI):
-        for _ in range(2 if st == SLICE_B else 1):
+        for _n in range(2 if st == SLICE_B else 1):
             if r.read_bit():
-                for _ in range(max_refs + 1):
+                for _n in range(max_refs + 1):
                     idc = _ue(r)
                     if idc == 3:
                         break
@@ -573,12 +573,12 @@ def slice_header_tail(r: BitReader, h: SliceHeader, pps: PPS) -> None:
         if _ue(r) > 7 or (chroma != 0 and _ue(r) > 7):
             raise BitstreamError("log2_weight_denom out of range")
         for count in ((n0, n1) if st == SLICE_B else (n0,)):
-            for _ in range(count):
+            for _n in range(count):
                 if r.read_bit():
                     if not (-128 <= _se(r) <= 127 and -128 <= _se(r) <= 127):
                         raise BitstreamError("luma weight out of range")
                 if chroma != 0 and r.read_bit():
-                    for _ in range(4):
+                    for _n in range(4):
                         if not -128 <= _se(r) <= 127:
                             raise BitstreamError("chroma weight out of range")
     if h.nal_ref_idc != 0:
@@ -586,7 +586,7 @@ def slice_header_tail(r: BitReader, h: SliceHeader, pps: PPS) -> None:
         if h.nal_type == NAL_IDR:
             r.skip(2)  # no_output_of_prior_pics_flag, long_term_reference_flag
         elif r.read_bit():  # adaptive_ref_pic_marking_mode_flag
-            for _ in range(64):
+            for _n in range(64):
                 op = _ue(r)
                 if op == 0:
                     break
@@ -724,21 +724,29 @@ def key_by_rule(rule: str, au: AvcAccessUnit) -> bool:
 # --- picture order count (8.2.1) -----------------------------------------------------------------------
 
 
-def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
-    """PicOrderCnt of every access unit, in decode order (8.2.1; for a field pair, the smaller field's).
+class PocState:
+    """Picture order counts (8.2.1) of access units pushed in decode order, one at a time: the state 8.2.1
+    carries from one picture to the next. ``push`` returns (period, POC): the period counts restarts (IDR,
+    memory_management_control_operation 5), the POC is the access unit's (for a field pair, the smaller
+    field's); after a picture with memory_management_control_operation 5 its POC is the reset one (8.2.1,
+    tempPicOrderCnt subtracted), so it is comparable with the pictures of the period it starts."""
 
-    After a picture with memory_management_control_operation 5 its POC is the reset one (8.2.1, tempPicOrderCnt
-    subtracted), so it is comparable with the pictures of the period it starts.
-    """
-    prev_ref_msb = prev_ref_lsb = 0
-    prev_ref_mmco5 = False
-    prev_ref_bottom_field = False
-    prev_ref_top_after_reset = 0
-    prev_fno = 0  # FrameNumOffset of the previous picture
-    prev_frame_num = 0
-    prev_mmco5 = False
-    out = []
-    for au in units:
+    __slots__ = ("prev_ref_msb", "prev_ref_lsb", "prev_ref_mmco5", "prev_ref_bottom_field", "prev_ref_top_after_reset",
+                 "prev_fno", "prev_frame_num", "prev_mmco5", "period")
+
+    def __init__(self) -> None:
+        self.prev_ref_msb = self.prev_ref_lsb = 0
+        self.prev_ref_mmco5 = False
+        self.prev_ref_bottom_field = False
+        self.prev_ref_top_after_reset = 0
+        self.prev_fno = 0  # FrameNumOffset of the previous picture
+        self.prev_frame_num = 0
+        self.prev_mmco5 = False
+        self.period = -1
+
+    def push(self, au: AvcAccessUnit) -> tuple[int, int]:
+        if self.period < 0 or au.resets:
+            self.period += 1
         pocs = []
         for h in au.pictures:
             sps = h.sps
@@ -746,18 +754,16 @@ def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
                 max_lsb = 1 << sps.log2_max_poc_lsb
                 if h.idr:
                     pmsb = plsb = 0
-                elif prev_ref_mmco5:
+                elif self.prev_ref_mmco5:
                     pmsb = 0
-                    plsb = 0 if prev_ref_bottom_field else prev_ref_top_after_reset
+                    plsb = 0 if self.prev_ref_bottom_field else self.prev_ref_top_after_reset
                 else:
-                    pmsb, plsb = prev_ref_msb, prev_ref_lsb
+                    pmsb, plsb = self.prev_ref_msb, self.prev_ref_lsb
                 lsb = h.poc_lsb
                 msb = poc_msb(lsb, plsb, pmsb, max_lsb)
                 if not h.field_pic:
                     top = msb + lsb
                     bottom = top + h.delta_poc_bottom
-                elif not h.bottom_field:
-                    top = bottom = msb + lsb
                 else:
                     top = bottom = msb + lsb
                 fno = 0
@@ -766,8 +772,8 @@ def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
                 if h.idr:
                     fno = 0
                 else:
-                    base = 0 if prev_mmco5 else prev_fno
-                    fno = base + max_frame_num if prev_frame_num > h.frame_num else base
+                    base = 0 if self.prev_mmco5 else self.prev_fno
+                    fno = base + max_frame_num if self.prev_frame_num > h.frame_num else base
                 if sps.poc_type == 1:
                     cycle = sps.offset_for_ref_frame
                     n = len(cycle)
@@ -804,22 +810,28 @@ def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
             pocs.append(poc)
             # remember what the next pictures derive from
             if sps.poc_type == 0 and h.nal_ref_idc != 0:
-                prev_ref_mmco5 = h.mmco5
-                prev_ref_bottom_field = h.field_pic and h.bottom_field
-                prev_ref_top_after_reset = top
-                prev_ref_msb, prev_ref_lsb = msb, lsb
-            prev_mmco5 = h.mmco5
-            prev_fno = 0 if h.mmco5 else fno
-            prev_frame_num = 0 if h.mmco5 else h.frame_num
-        out.append(min(pocs))
-    return out
+                self.prev_ref_mmco5 = h.mmco5
+                self.prev_ref_bottom_field = h.field_pic and h.bottom_field
+                self.prev_ref_top_after_reset = top
+                self.prev_ref_msb, self.prev_ref_lsb = msb, lsb
+            self.prev_mmco5 = h.mmco5
+            self.prev_fno = 0 if h.mmco5 else fno
+            self.prev_frame_num = 0 if h.mmco5 else h.frame_num
+        return self.period, min(pocs)
 
 
-def presentation_positions(units: list[AvcAccessUnit], step_hint: int = 0) -> np.ndarray:
-    """Each access unit's presentation position counted in frames (see ``AvcMatcher.presentation_order``)."""
-    n = len(units)
-    pocs = picture_order_counts(units)
-    starts = [i for i, au in enumerate(units) if i == 0 or au.resets]
+def picture_order_counts(units: list[AvcAccessUnit]) -> list[int]:
+    """PicOrderCnt of every access unit, in decode order (8.2.1; see ``PocState``)."""
+    state = PocState()
+    return [state.push(au)[1] for au in units]
+
+
+def presentation_positions_from_facts(facts: np.ndarray, step_hint: int = 0) -> np.ndarray:
+    """Each access unit's presentation position counted in frames, from its (period, POC) facts (see
+    ``AvcMatcher.presentation_order``)."""
+    n = len(facts)
+    periods, pocs = facts[:, 0].tolist(), facts[:, 1].tolist()
+    starts = [i for i in range(n) if i == 0 or periods[i] != periods[i - 1]]
     bounds = list(zip(starts, starts[1:] + [n]))
     step = step_hint
     for a, b in bounds:
@@ -842,6 +854,13 @@ def presentation_positions(units: list[AvcAccessUnit], step_hint: int = 0) -> np
             for rank, i in enumerate(order):
                 pos[a + i] = a + rank
     return pos
+
+
+def presentation_positions(units: list[AvcAccessUnit], step_hint: int = 0) -> np.ndarray:
+    """Each access unit's presentation position counted in frames (see ``AvcMatcher.presentation_order``)."""
+    state = PocState()
+    facts = np.asarray([state.push(au) for au in units], dtype=np.int64).reshape(-1, 2)
+    return presentation_positions_from_facts(facts, step_hint)
 
 
 # --- the matcher ---------------------------------------------------------------------------------------
@@ -867,6 +886,7 @@ class AvcMatcher(Matcher):
     """Access units of an H.264 track in MP4 (sample entries 'avc1' and 'avc3', plus 'avc2'/'avc4')."""
 
     fourccs = ("avc1", "avc2", "avc3", "avc4")
+    tails_are_samples = True
     block_size = 1 << 22  # candidates() works on blocks of this many bytes
 
     def __init__(self, track: TrackProfile):
@@ -915,7 +935,10 @@ class AvcMatcher(Matcher):
         #: every sample of the reference has an access unit delimiter: then a sample needs one
         self.aud_always = False
         self._ps_cache = ParameterSetMemo()
-        self.max_nal = nal_limit(track)
+        # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
+        levels = [s.level_idc for s in self.sps.values()] + [self.config.level]
+        limits = [level_limit("avc", lv) for lv in levels]
+        self.max_nal = nal_limit(track, None if None in limits else max(limits))
         #: the reference writes an access unit as one length-prefixed unit holding start-code delimited NAL units
         #: (older Android writers: the encoder's Annex B output buffer behind a single length); learned by
         #: learn_reference
@@ -979,7 +1002,7 @@ class AvcMatcher(Matcher):
             header = data[p + ls]
             return 1 < n <= CUT_NAL_MAX and p + ls + n > end and not header & 0x80 \
                 and (header & 0x1F) in SAMPLE_START_TYPES
-        for _ in range(16):
+        for _n in range(16):
             if p + ls + 1 > end:
                 return False
             n = read_length(data, p, ls)
@@ -1270,7 +1293,10 @@ class AvcMatcher(Matcher):
             return np.zeros(0, dtype=np.int64)
         return np.concatenate(out)
 
-    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
+    def fact_state(self) -> "_AvcFacts":
+        return _AvcFacts()
+
+    def order_from_facts(self, facts: np.ndarray) -> np.ndarray | None:
         """Presentation position of each sample (decode order in, frames counted from 0), or None.
 
         Picture order counts follow 8.2.1; they restart at every IDR picture or memory_management_control_
@@ -1278,13 +1304,14 @@ class AvcMatcher(Matcher):
         sample's position is (POC - smallest POC of the period) / step, step being the POC distance of two
         consecutive frames (the gcd of POC differences, combined with the one learned from the reference).
         This arithmetic keeps a picture's time right when pictures displayed before it are missing (a cut
-        file); a period whose POCs are not evenly spaced falls back to ranks.
+        file); a period whose POCs are not evenly spaced falls back to ranks. Facts of samples without picture
+        facts (period -1) leave the order unknown: None.
         """
-        units = [m.info for m in matches]
-        if not units or not all(isinstance(u, AvcAccessUnit) for u in units):
+        facts = np.asarray(facts, dtype=np.int64).reshape(-1, 2)
+        if len(facts) == 0 or (facts[:, 0] < 0).any():
             return None
-        pos = presentation_positions(units, self.poc_step)
-        if np.array_equal(pos, np.arange(len(units))):
+        pos = presentation_positions_from_facts(facts, self.poc_step)
+        if np.array_equal(pos, np.arange(len(facts))):
             return None
         return pos
 
@@ -1412,6 +1439,18 @@ def _wraps_annexb(data, offsets: list[int], sizes: list[int], ls: int) -> bool:
             return False
         hits += 1
     return hits > 0
+
+
+class _AvcFacts:
+    """The timing facts of an H.264 track's samples, pushed in decode order: (POC period, POC)."""
+
+    def __init__(self) -> None:
+        self._poc = PocState()
+
+    def push(self, match: SampleMatch) -> tuple[int, int]:
+        if not isinstance(match.info, AvcAccessUnit):
+            return -1, 0
+        return self._poc.push(match.info)
 
 
 def _is_filler(data, body: int, n: int) -> bool:

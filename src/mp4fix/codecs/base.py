@@ -53,6 +53,9 @@ class Matcher:
     #: than the end of the data: an unclosed sample ends where the first confirmed sample of another track
     #: begins inside the reach
     reach_is_bound: ClassVar[bool] = False
+    #: True for codecs whose samples are sequences of units where the last units alone also make a sample (an
+    #: H.264/HEVC access unit without its leading parameter sets or SEI, an MPEG-4 frame without its headers)
+    tails_are_samples: ClassVar[bool] = False
 
     def __init__(self, track: TrackProfile):
         """Prepare from the reference track (codec configuration). Raise ``MismatchError`` if unusable."""
@@ -112,13 +115,29 @@ class Matcher:
         """
         return np.arange(start, end, dtype=np.int64)
 
-    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
-        """For samples in decode order, each one's presentation position counted in samples, or None.
+    # -- timing: presentation order -------------------------------------------------------------------------
+    #
+    # Codecs whose frames are presented in another order than they are decoded (B-frames) say where each
+    # sample is presented. The scanner keeps two integers per sample for it (its "facts", e.g. the picture
+    # order count period and value), pushed in decode order through ``fact_state()`` as samples are kept, never
+    # the parsed headers; ``order_from_facts`` turns a run of them into presentation positions.
 
-        None means presentation order is decode order (no composition offsets). Codecs with reordering
-        (H.264/HEVC B-frames) compute it from picture order counts; the builder turns it into ctts.
-        """
+    def fact_state(self) -> "FactState | None":
+        """A fresh accumulator of this track's timing facts, or None: presented in decode order."""
         return None
+
+    def order_from_facts(self, facts: np.ndarray) -> np.ndarray | None:
+        """For the (n, 2) facts of samples in decode order, each one's presentation position counted in
+        samples, or None when presentation order is decode order (then no composition offsets)."""
+        return None
+
+    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
+        """``order_from_facts`` for a list of matches in decode order (pushed through a fresh ``fact_state``)."""
+        state = self.fact_state()
+        if state is None or not matches:
+            return None
+        facts = np.asarray([state.push(m) for m in matches], dtype=np.int64).reshape(-1, 2)
+        return self.order_from_facts(facts)
 
     def check_reference(self, data, offsets: np.ndarray, sizes: np.ndarray) -> int:
         """Measure the reference's first samples (in order); return how many come out exactly.
@@ -137,6 +156,14 @@ class Matcher:
     def clone(self) -> "Matcher":
         """A fresh matcher for the same track: what was learned from the reference, none of its stream state."""
         return type(self)(self.track)
+
+
+class FactState:
+    """The state that turns matches, pushed in decode order, into two timing integers each (see
+    ``Matcher.fact_state``)."""
+
+    def push(self, match: SampleMatch) -> tuple[int, int]:  # pragma: no cover - an interface
+        raise NotImplementedError
 
 
 def find_bytes(data, sub: bytes, start: int, end: int) -> int:

@@ -136,6 +136,7 @@ class H263Matcher(Matcher):
     """H.263 baseline and H.263+ (PLUSPTYPE) pictures, one per sample."""
 
     fourccs = ("s263", "h263", "H263")
+    tails_are_samples = True
     open_ended = True
     block_size = 1 << 20
 

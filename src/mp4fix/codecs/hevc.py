@@ -29,8 +29,8 @@ import numpy as np
 
 from mp4fix.bitreader import BitReader
 from mp4fix.codecs.base import Matcher, SampleMatch, register
-from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, nal_limit, poc_msb,
-                                read_length, sei_messages, unescape_rbsp)
+from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
+                                poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
 from mp4fix.i18n import _
 from mp4fix.profile import TrackProfile
@@ -148,7 +148,7 @@ def _profile_tier_level(r: BitReader, max_sub_layers_minus1: int) -> tuple[int, 
     profile_idc = r.read(5)
     r.skip(32 + 4 + 43 + 1)  # compatibility flags, source flags, constraint flags, inbld/reserved
     level_idc = r.read(8)
-    flags = [(r.read_bit(), r.read_bit()) for _ in range(max_sub_layers_minus1)]
+    flags = [(r.read_bit(), r.read_bit()) for _n in range(max_sub_layers_minus1)]
     if max_sub_layers_minus1 > 0:
         r.skip(2 * (8 - max_sub_layers_minus1))
     for profile_present, level_present in flags:
@@ -162,14 +162,14 @@ def _profile_tier_level(r: BitReader, max_sub_layers_minus1: int) -> tuple[int, 
 def _scaling_list_data(r: BitReader) -> None:
     """7.3.4: skipped, only its length matters."""
     for size_id in range(4):
-        for _ in range(0, 6, 3 if size_id == 3 else 1):
+        for _n in range(0, 6, 3 if size_id == 3 else 1):
             if not r.read_bit():  # scaling_list_pred_mode_flag
                 if _ue(r) > 5:  # scaling_list_pred_matrix_id_delta
                     _fail("scaling_list_pred_matrix_id_delta")
             else:
                 if size_id > 1:
                     _se(r)  # scaling_list_dc_coef_minus8
-                for _ in range(min(64, 1 << (4 + (size_id << 1)))):
+                for _n in range(min(64, 1 << (4 + (size_id << 1)))):
                     _se(r)  # scaling_list_delta_coef
 
 
@@ -189,7 +189,7 @@ def _st_ref_pic_set(r: BitReader, idx: int, num_sets: int, sets: list[Rps], max_
         ref = sets[ref_idx]
         n0, n1 = len(ref.s0), len(ref.s1)
         used, use_delta = [], []
-        for _ in range(n0 + n1 + 1):
+        for _n in range(n0 + n1 + 1):
             u = r.read_bit()
             used.append(u)
             use_delta.append(1 if u else r.read_bit())
@@ -221,11 +221,11 @@ def _st_ref_pic_set(r: BitReader, idx: int, num_sets: int, sets: list[Rps], max_
         if num_negative > max_pics or num_positive > max_pics - num_negative:
             _fail("num_negative_pics/num_positive_pics")
         s0, s1, poc = [], [], 0
-        for _ in range(num_negative):
+        for _n in range(num_negative):
             poc -= _ue(r) + 1
             s0.append((poc, r.read_bit()))
         poc = 0
-        for _ in range(num_positive):
+        for _n in range(num_positive):
             poc += _ue(r) + 1
             s1.append((poc, r.read_bit()))
     if len(s0) + len(s1) > max_pics:
@@ -246,7 +246,7 @@ def _hrd_parameters(r: BitReader, common: bool, max_sub_layers_minus1: int) -> N
             if sub_pic:
                 r.skip(4)
             r.skip(15)
-    for _ in range(max_sub_layers_minus1 + 1):
+    for _n in range(max_sub_layers_minus1 + 1):
         fixed_general = r.read_bit()
         fixed_within_cvs = 1 if fixed_general else r.read_bit()
         low_delay = 0
@@ -261,7 +261,7 @@ def _hrd_parameters(r: BitReader, common: bool, max_sub_layers_minus1: int) -> N
                 _fail("cpb_cnt_minus1")
         for present in (nal, vcl):
             if present:
-                for _ in range(cpb_cnt):
+                for _n in range(cpb_cnt):
                     _ue(r)
                     _ue(r)
                     if sub_pic:
@@ -286,7 +286,7 @@ def _vui_parameters(r: BitReader, max_sub_layers_minus1: int) -> None:
         _ue(r)
     r.skip(3)  # neutral_chroma_indication, field_seq, frame_field_info_present
     if r.read_bit():  # default_display_window_flag
-        for _ in range(4):
+        for _n in range(4):
             _ue(r)
     if r.read_bit():  # vui_timing_info_present_flag
         r.skip(64)
@@ -296,7 +296,7 @@ def _vui_parameters(r: BitReader, max_sub_layers_minus1: int) -> None:
             _hrd_parameters(r, True, max_sub_layers_minus1)
     if r.read_bit():  # bitstream_restriction_flag
         r.skip(3)
-        for _ in range(5):
+        for _n in range(5):
             _ue(r)
 
 
@@ -338,7 +338,7 @@ def parse_sps(rbsp: bytes) -> Sps:
         _fail("bit depth / log2_max_pic_order_cnt_lsb_minus4")
     ordering_info = r.read_bit()
     dec, reorder = [], []
-    for _ in range(0 if ordering_info else max_sub_minus1, max_sub_minus1 + 1):
+    for _n in range(0 if ordering_info else max_sub_minus1, max_sub_minus1 + 1):
         d, n = _ue(r) + 1, _ue(r)
         _ue(r)  # sps_max_latency_increase_plus1
         if d > 16 or n > d - 1:
@@ -383,7 +383,7 @@ def parse_sps(rbsp: bytes) -> Sps:
         n = _ue(r)
         if n > 32:
             _fail("num_long_term_ref_pics_sps")
-        for _ in range(n):
+        for _n in range(n):
             r.skip(s.log2_max_poc_lsb)
             s.lt_used.append(r.read_bit())
     s.temporal_mvp = r.read_bit()
@@ -450,7 +450,7 @@ def parse_pps(rbsp: bytes) -> Pps:
         if p.tile_cols > 64 or p.tile_rows > 64:
             _fail("num_tile_columns/rows")
         if not r.read_bit():  # uniform_spacing_flag
-            for _ in range(p.tile_cols - 1 + p.tile_rows - 1):
+            for _n in range(p.tile_cols - 1 + p.tile_rows - 1):
                 _ue(r)
         r.skip(1)  # loop_filter_across_tiles_enabled_flag
     p.loop_filter_across_slices = r.read_bit()
@@ -482,7 +482,7 @@ def parse_pps(rbsp: bytes) -> Pps:
                 n = _ue(r) + 1
                 if n > 6:
                     _fail("chroma_qp_offset_list_len_minus1")
-                for _ in range(2 * n):
+                for _n in range(2 * n):
                     _se(r)
             _ue(r)
             _ue(r)
@@ -523,58 +523,68 @@ class _Picture:
     __slots__ = ("nal_type", "tid", "pps_id", "pps", "sps", "poc_lsb", "output", "intra", "last_address")
 
 
-def picture_order_counts(infos: Sequence[HevcPicture | None]) -> tuple[list[int], list[int]]:
-    """PicOrderCntVal of each picture in decode order (8.3.1) and the index of the POC period it opens or is in.
+class PocState:
+    """PicOrderCntVal (8.3.1) of pictures pushed in decode order, one at a time, with the index of the POC period
+    each opens or is in. A period starts at an IRAP picture with NoRaslOutputFlag = 1 (IDR, BLA, the first
+    picture, a CRA after an end of sequence), where PicOrderCntMsb restarts at 0. A sample without facts
+    (``None``) gets period -1: its position is its decode index."""
 
-    A period starts at an IRAP picture with NoRaslOutputFlag = 1 (IDR, BLA, the first picture, a CRA after an
-    end of sequence), where PicOrderCntMsb restarts at 0. ``None`` entries (no facts) get POC 0 and do not
-    take part in the derivation.
-    """
-    pocs: list[int] = []
-    periods: list[int] = []
-    period = -1
-    prev_tid0 = 0
-    start_next = True
-    for info in infos:
+    __slots__ = ("period", "prev_tid0", "start_next")
+
+    def __init__(self) -> None:
+        self.period = -1
+        self.prev_tid0 = 0
+        self.start_next = True
+
+    def push(self, info: HevcPicture | None) -> tuple[int, int]:
         if info is None:
-            pocs.append(0)
-            periods.append(max(period, 0))
-            continue
+            return -1, 0
         t = info.nal_type
         irap = 16 <= t <= 23
         lsb, max_lsb = info.poc_lsb, info.max_poc_lsb
-        if start_next or (irap and t != CRA_NUT):
-            period += 1  # NoRaslOutputFlag = 1: PicOrderCntMsb = 0
+        if self.start_next or (irap and t != CRA_NUT):
+            self.period += 1  # NoRaslOutputFlag = 1: PicOrderCntMsb = 0
             poc = 0 if t in _IDR else lsb
         else:
-            prev_lsb = prev_tid0 & (max_lsb - 1)
-            prev_msb = prev_tid0 - prev_lsb
+            prev_lsb = self.prev_tid0 & (max_lsb - 1)
+            prev_msb = self.prev_tid0 - prev_lsb
             poc = poc_msb(lsb, prev_lsb, prev_msb, max_lsb) + lsb
         if info.temporal_id == 0 and not (RADL_N <= t <= RASL_R) and t not in _SLNR:
-            prev_tid0 = poc
-        start_next = info.eos
+            self.prev_tid0 = poc
+        self.start_next = info.eos
+        return self.period, poc
+
+
+def picture_order_counts(infos: Sequence[HevcPicture | None]) -> tuple[list[int], list[int]]:
+    """PicOrderCntVal of each picture in decode order (8.3.1) and the index of the POC period it opens or is in
+    (see ``PocState``; ``None`` entries get POC 0 and the period before them)."""
+    state = PocState()
+    pocs: list[int] = []
+    periods: list[int] = []
+    for info in infos:
+        period, poc = state.push(info)
         pocs.append(poc)
-        periods.append(period)
+        periods.append(period if period >= 0 else max(state.period, 0))
     return pocs, periods
 
 
-def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
-    """Presentation position, in frames, of each picture given in decode order.
+def presentation_positions_from_facts(facts: np.ndarray) -> np.ndarray:
+    """Presentation position, in frames, of each picture given in decode order by its (period, POC) facts.
 
-    POC periods (see ``picture_order_counts``) are laid out one after the other: the period whose first
-    picture has decode index d starts at base = max(d, end of the previous period) and its pictures take
-    pos = base + (POC - lowest POC of the period) / step, step being the POC distance between consecutive
-    frames (the gcd of the POC gaps: 1 for most encoders, 2 for some). A CRA inside a period (open GOP)
-    does not restart it, so its leading pictures land before it. Positions come from POC values, never
-    from counts of the frames present: a stream cut inside its last GOP keeps the presentation time of every
-    frame it still has, and a frame lost inside a period leaves a gap instead of pulling later frames
-    earlier. Entries without facts (None) keep their decode index.
+    POC periods are laid out one after the other: the period whose first picture has decode index d starts at
+    base = max(d, end of the previous period) and its pictures take pos = base + (POC - lowest POC of the
+    period) / step, step being the POC distance between consecutive frames (the gcd of the POC gaps: 1 for
+    most encoders, 2 for some). A CRA inside a period (open GOP) does not restart it, so its leading pictures
+    land before it. Positions come from POC values, never from counts of the frames present: a stream cut
+    inside its last GOP keeps the presentation time of every frame it still has, and a frame lost inside a
+    period leaves a gap instead of pulling later frames earlier. Samples without facts (period -1) keep their
+    decode index.
     """
-    n = len(infos)
-    pocs, periods = picture_order_counts(infos)
+    n = len(facts)
+    periods, pocs = facts[:, 0].tolist(), facts[:, 1].tolist()
     members: dict[int, list[int]] = {}  # period -> decode indices, in order
-    for i, (info, k) in enumerate(zip(infos, periods)):
-        if info is not None:
+    for i, k in enumerate(periods):
+        if k >= 0:
             members.setdefault(k, []).append(i)
     step = 0
     for idx in members.values():
@@ -594,6 +604,24 @@ def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
     return pos
 
 
+def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
+    """Presentation position, in frames, of each picture given in decode order (see
+    ``presentation_positions_from_facts``)."""
+    state = PocState()
+    facts = np.asarray([state.push(info) for info in infos], dtype=np.int64).reshape(-1, 2)
+    return presentation_positions_from_facts(facts)
+
+
+class _HevcFacts:
+    """The timing facts of an HEVC track's samples, pushed in decode order: (POC period, POC)."""
+
+    def __init__(self) -> None:
+        self._poc = PocState()
+
+    def push(self, match: SampleMatch) -> tuple[int, int]:
+        return self._poc.push(match.info if isinstance(match.info, HevcPicture) else None)
+
+
 # --- the matcher ------------------------------------------------------------------------------------------------
 
 
@@ -602,6 +630,7 @@ class HevcMatcher(Matcher):
     """Access units of an HEVC track, measured NAL unit by NAL unit."""
 
     fourccs = ("hvc1", "hev1", "dvh1", "dvhe")
+    tails_are_samples = True
 
     def __init__(self, track: TrackProfile):
         super().__init__(track)
@@ -610,7 +639,6 @@ class HevcMatcher(Matcher):
             raise MismatchError(_("The reference's HEVC track has no decoder configuration (hvcC)."),
                                 detail=f"track {track.track_id}")
         self._ps_cache = ParameterSetMemo()  # parsed parameter sets by their bytes (bounded)
-        self.max_nal = nal_limit(track)
         self._vps: dict[int, Vps] = {}
         self._sps: dict[int, Sps] = {}
         self._pps: dict[int, Pps] = {}
@@ -628,6 +656,9 @@ class HevcMatcher(Matcher):
         if any(box in track.config for box in ("dvcC", "dvvC", "dvwC")):
             self._extra_types |= {62, 63}  # Dolby Vision: RPU (62) and enhancement-layer (63) NAL units
         self.keyframe_rule = "irap"
+        # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
+        limits = [level_limit("hevc", lv) for lv in [s.level_idc for s in self._sps.values()] + [self.level_idc]]
+        self.max_nal = nal_limit(track, None if None in limits else max(limits))
         #: learned: the fewest NAL units the reference's access units have after their first slice segment
         #: (more slice segments, other layers, suffix units); tells a cut at a NAL unit boundary from the end
         self.trailing_min = 0
@@ -659,12 +690,12 @@ class HevcMatcher(Matcher):
             raise ValueError("lengthSizeMinusOne = 2 is not allowed")
         pos = 23
         self._hvcc_types: set[int] = set()
-        for _ in range(rec[22]):
+        for _n in range(rec[22]):
             nal_type = rec[pos] & 0x3F
             self._hvcc_types.add(nal_type)
             count = int.from_bytes(rec[pos + 1:pos + 3], "big")
             pos += 3
-            for _ in range(count):
+            for _n in range(count):
                 size = int.from_bytes(rec[pos:pos + 2], "big")
                 nal = rec[pos + 2:pos + 2 + size]
                 if len(nal) != size or size < 2:
@@ -718,7 +749,7 @@ class HevcMatcher(Matcher):
         first slice segment opens a picture whose header, as far as the bytes go, parses."""
         ls = self.length_size
         p = pos
-        for _ in range(16):
+        for _n in range(16):
             if p + ls + 2 > end:
                 return False
             n = read_length(data, p, ls)
@@ -939,6 +970,8 @@ class HevcMatcher(Matcher):
             return None
         dependent = address = 0
         if not first:
+            if pic is None:
+                return None  # a picture begins with its first slice segment
             if pps.dependent_slices:
                 dependent = r.read_bit()
             address = r.read(sps.address_bits)
@@ -1022,7 +1055,7 @@ class HevcMatcher(Matcher):
                     bits = _ceil_log2(num_pic_total)
                     for lx, present in ((l0, True), (l1, is_b)):
                         if present and r.read_bit():
-                            for _ in range(lx + 1):
+                            for _n in range(lx + 1):
                                 if r.read(bits) >= num_pic_total:
                                     return None
                 if is_b:
@@ -1115,15 +1148,15 @@ class HevcMatcher(Matcher):
         for lx in (l0, l1):
             if lx < 0:
                 continue
-            luma_flags = [r.read_bit() for _ in range(lx + 1)]
-            chroma_flags = [r.read_bit() for _ in range(lx + 1)] if chroma else [0] * (lx + 1)
+            luma_flags = [r.read_bit() for _n in range(lx + 1)]
+            chroma_flags = [r.read_bit() for _n in range(lx + 1)] if chroma else [0] * (lx + 1)
             for lf, cf in zip(luma_flags, chroma_flags):
                 if lf:
                     if not -128 <= _se(r) <= 127:
                         _fail("delta_luma_weight")
                     _se(r)
                 if cf:
-                    for _ in range(2):
+                    for _n in range(2):
                         if not -128 <= _se(r) <= 127:
                             _fail("delta_chroma_weight")
                         _se(r)
@@ -1190,12 +1223,16 @@ class HevcMatcher(Matcher):
 
     # -- timing -------------------------------------------------------------------------------------------------
 
-    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
-        """Each sample's presentation position in frames (see ``presentation_positions``); None if in order."""
-        infos = [m.info if isinstance(m.info, HevcPicture) else None for m in matches]
-        if not infos:
+    def fact_state(self) -> _HevcFacts:
+        return _HevcFacts()
+
+    def order_from_facts(self, facts: np.ndarray) -> np.ndarray | None:
+        """Each sample's presentation position in frames (see ``presentation_positions_from_facts``); None if in
+        order."""
+        facts = np.asarray(facts, dtype=np.int64).reshape(-1, 2)
+        if len(facts) == 0:
             return None
-        pos = presentation_positions(infos)
+        pos = presentation_positions_from_facts(facts)
         if np.array_equal(pos, np.arange(len(pos), dtype=np.int64)):
             return None
         return pos

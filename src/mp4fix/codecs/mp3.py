@@ -100,7 +100,7 @@ def _crc_table() -> list[int]:
     t = []
     for i in range(256):
         c = i << 8
-        for _ in range(8):
+        for _n in range(8):
             c = ((c << 1) ^ 0x8005) if c & 0x8000 else c << 1
         t.append(c & 0xFFFF)
     return t

@@ -162,7 +162,7 @@ def parse_vol(payload: bytes) -> Vol:
             raise BitstreamError("reserved sprite_enable")
         if sprite in (SPRITE_STATIC, SPRITE_GMC):
             if sprite != SPRITE_GMC:
-                for _ in range(4):
+                for _n in range(4):
                     r.skip(13)
                     _marker(r)
             r.skip(6 + 2 + 1)  # no_of_sprite_warping_points, sprite_warping_accuracy, sprite_brightness_change
@@ -178,7 +178,7 @@ def parse_vol(payload: bytes) -> Vol:
         if shape == GRAYSCALE:
             r.skip(3)
         if r.read_flag():  # quant_type
-            for _ in range(2):  # load_intra_quant_mat, load_nonintra_quant_mat
+            for _n in range(2):  # load_intra_quant_mat, load_nonintra_quant_mat
                 if r.read_flag():
                     for _k in range(64):
                         if r.read(8) == 0:
@@ -332,11 +332,44 @@ def _mp4v_oti(track: TrackProfile) -> int:
         return OTI_MPEG4_VISUAL
 
 
+class _Mpeg4Facts:
+    """The timing facts of an MPEG-4 Part 2 track's samples, pushed in decode order: (1 if the sample holds a
+    B-VOP else 0, the display time of its first VOP in vop_time_increment ticks); (-1, 0) without VOP facts."""
+
+    def __init__(self, vol: Vol | None) -> None:
+        self.vol = vol
+        self.last_base = self.prev_base = 0
+
+    def push(self, match: SampleMatch) -> tuple[int, int]:
+        info = match.info
+        if not isinstance(info, Mpeg4Sample):
+            return -1, 0
+        if info.vol is not None:
+            self.vol = info.vol
+        vol = self.vol
+        if vol is None:
+            return -1, 0
+        if info.gov_seconds is not None:
+            self.last_base = info.gov_seconds
+        first = None
+        for v in info.vops:
+            if v.coding_type != B_VOP:
+                self.prev_base = self.last_base
+                self.last_base += v.modulo_time_base
+                t = self.last_base * vol.time_resolution + v.time_increment
+            else:
+                t = (self.prev_base + v.modulo_time_base) * vol.time_resolution + v.time_increment
+            if first is None:
+                first = t
+        return int(any(v.coding_type == B_VOP for v in info.vops)), first
+
+
 @register
 class Mpeg4VisualMatcher(Matcher):
     """MPEG-4 Part 2 video; 'mp4v' entries that carry JPEG go to the Motion-JPEG matcher."""
 
     fourccs = ("mp4v",) + AVI_FOURCCS
+    tails_are_samples = True
     open_ended = True
     block_size = 1 << 20
 
@@ -383,7 +416,7 @@ class Mpeg4VisualMatcher(Matcher):
         if data[q + 3] not in self.start_codes:
             return False
         p = q
-        for _ in range(16):
+        for _n in range(16):
             code = data[p + 3]
             if code not in SAMPLE_START:
                 return False
@@ -489,42 +522,23 @@ class Mpeg4VisualMatcher(Matcher):
 
     def display_times(self, matches: list[SampleMatch]) -> list[int] | None:
         """Display time of each sample's first VOP in vop_time_increment ticks (6.3.5), decode order in."""
-        vol = self.vol
-        times = []
-        last_base = prev_base = 0
-        for m in matches:
-            info = m.info
-            if not isinstance(info, Mpeg4Sample):
-                return None
-            if info.vol is not None:
-                vol = info.vol
-            if vol is None:
-                return None
-            if info.gov_seconds is not None:
-                last_base = info.gov_seconds
-            first = None
-            for v in info.vops:
-                if v.coding_type != B_VOP:
-                    prev_base = last_base
-                    last_base += v.modulo_time_base
-                    t = last_base * vol.time_resolution + v.time_increment
-                else:
-                    t = (prev_base + v.modulo_time_base) * vol.time_resolution + v.time_increment
-                if first is None:
-                    first = t
-            times.append(first)
-        return times
+        state = self.fact_state()
+        facts = [state.push(m) for m in matches]
+        if any(has_b < 0 for has_b, _t in facts):
+            return None
+        return [t for _has_b, t in facts]
 
-    def presentation_order(self, matches: list[SampleMatch]) -> np.ndarray | None:
-        """Display position (in frames) of each sample from its VOP's time fields; None without B-VOPs, or when
-        the reference's muxer kept decode order (no composition offsets)."""
-        if not self.reorder or not any(isinstance(m.info, Mpeg4Sample)
-                                       and any(v.coding_type == B_VOP for v in m.info.vops) for m in matches):
+    def fact_state(self) -> "_Mpeg4Facts":
+        return _Mpeg4Facts(self.vol)
+
+    def order_from_facts(self, facts: np.ndarray) -> np.ndarray | None:
+        """Display position (in frames) of each sample from its VOP's time fields (facts: whether the sample
+        holds a B-VOP, its display time); None without B-VOPs, or when the reference's muxer kept decode order
+        (no composition offsets)."""
+        facts = np.asarray(facts, dtype=np.int64).reshape(-1, 2)
+        if not self.reorder or len(facts) == 0 or (facts[:, 0] < 0).any() or not facts[:, 0].any():
             return None
-        times = self.display_times(matches)
-        if times is None:
-            return None
-        t = np.asarray(times, dtype=np.int64)
+        t = facts[:, 1]
         step = self.time_step
         diffs = np.diff(np.sort(t))
         for d in diffs[diffs > 0].tolist():

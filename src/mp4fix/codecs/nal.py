@@ -9,18 +9,34 @@ from __future__ import annotations
 PARAMETER_SET_MAX = 1 << 16
 #: the longest SEI NAL unit believed (real ones: a few bytes to a few KiB of user data)
 SEI_MAX = 1 << 20
-#: the longest NAL unit believed (the reference's largest sample, four times over, when that is more). A length
-#: read where bytes merely look like a NAL unit can be anything; believing it sends the walk that far (and maps
-#: the pages there). 64 MiB is far beyond any coded picture of any level (a 4K intra picture at 800 Mb/s is
-#: 4 MB).
+#: the longest NAL unit believed when the stream's level is unknown. A length read where bytes merely look like
+#: a NAL unit can be anything; believing it sends the walk that far (mapping the pages there), and a slice
+#: look-alike whose header parses would swallow everything up to it as one sample.
 NAL_MAX = 64 << 20
 
+# The largest coded picture buffer of each level (H.264 Table A-1 MaxCPB, H.265 Table A.8 MaxCPB of the high
+# tier where there is one), in 1000 bits. An access unit must fit in the buffer, so no NAL unit is longer; read
+# in bytes with the largest NAL factor of any profile (4.8) to spare every profile.
+_AVC_MAX_CPB = {9: 350, 10: 175, 11: 500, 12: 1000, 13: 2000, 20: 2000, 21: 4000, 22: 4000, 30: 10000, 31: 14000,
+                32: 20000, 40: 25000, 41: 62500, 42: 62500, 50: 135000, 51: 240000, 52: 240000, 60: 240000,
+                61: 240000, 62: 240000}
+_HEVC_MAX_CPB = {30: 350, 60: 1500, 63: 3000, 90: 6000, 93: 10000, 120: 30000, 123: 50000, 150: 100000,
+                 153: 160000, 156: 240000, 180: 240000, 183: 480000, 186: 800000}
 
-def nal_limit(track) -> int:
-    """The longest NAL unit believed for a track: ``NAL_MAX``, or 4x its reference's largest sample."""
+
+def level_limit(codec: str, level_idc: int) -> int | None:
+    """The most bytes one access unit of this level can hold (see above), or None for an unknown level."""
+    table = _AVC_MAX_CPB if codec == "avc" else _HEVC_MAX_CPB
+    cpb = table.get(level_idc)
+    return None if cpb is None else cpb * 1000 * 48 // 80
+
+
+def nal_limit(track, level_bytes: int | None = None) -> int:
+    """The longest NAL unit believed for a track: what its level allows (``NAL_MAX`` when unknown), or four
+    times its reference's largest sample when that is more (a stream that does not keep to its level)."""
     sizes = getattr(track, "sizes", None)
     largest = int(sizes.max()) if sizes is not None and len(sizes) else 0
-    return max(NAL_MAX, 4 * largest)
+    return max(level_bytes if level_bytes else NAL_MAX, 4 * largest)
 
 
 #: bytes a parsed-parameter-set memo may hold in keys (its values are small)

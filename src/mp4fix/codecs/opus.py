@@ -136,7 +136,7 @@ def packet_info(buf: bytes, pos: int, end: int, self_delimited: bool = False) ->
                     break
         if vbr:
             total = 0
-            for _ in range(frames - 1):
+            for _n in range(frames - 1):
                 got = _frame_len(buf, p, end)
                 if got is None:
                     return None
@@ -236,7 +236,7 @@ class OpusMatcher(Matcher):
         """The ``size`` bytes at ``pos`` form one Opus sample of the reference's duration and stream count."""
         buf = bytes(data[pos:pos + size])
         p, end = 0, len(buf)
-        for _ in range(self.streams - 1):
+        for _n in range(self.streams - 1):
             got = packet_info(buf, p, end, self_delimited=True)
             if got is None or (self.duration and got[1] != self.duration):
                 return False
