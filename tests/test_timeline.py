@@ -190,3 +190,31 @@ def test_chunks_nothing_dates_follow_the_frame_counts():
         s = timeline._robust_chain(np.array([0.0, 1.0, 2.0]), np.array([100.0, 0.0, 0.0]), np.array([1.0, 1.0]),
                                    np.array([4e6, 4e6]))
         assert np.all(np.isfinite(s)) and np.allclose(np.diff(s), 1.0, atol=1e-3)
+
+
+def test_a_block_written_twice_is_left_out_and_said(fixture_path, tmp_path):
+    # a flaky card wrote a block of the recording a second time over later data: the repeat read as valid
+    # samples with times from the past, and the report said nothing
+    name = "avc_bf_aac48s"
+    original = fixture_path(name)
+    start, end = oracle.mdat_span(original)
+    cut = start + int((end - start) * 0.9)
+    broken = MF.cut(original, tmp_path / f"{name}.mp4", cut)
+    src, dst, size = start + (cut - start) // 4, start + (cut - start) // 2, 200_000
+    raw = bytearray(broken.read_bytes())
+    raw[dst:dst + size] = raw[src:src + size]
+    broken.write_bytes(bytes(raw))
+    report = repair(broken, fixture_path(name + "_ref"), verify=False)
+    orig, rep = oracle.read_movie(original), oracle.read_movie(report.output)
+    for t, r in oracle._match_tracks(orig, rep):
+        sizes = dict(zip(t.offsets, t.sizes))
+        # nothing from the repeated block is indexed, nothing outside it is lost
+        assert not [o for o in r.offsets if dst + 4096 <= o < dst + size - 4096]
+        intact = {o for o in t.offsets if o + sizes[o] <= cut and not (o < dst + size and o + sizes[o] > dst)}
+        assert intact <= set(r.offsets), f"{t.handler}: {len(intact - set(r.offsets))} samples lost"
+    assert any("repeat data written earlier" in w for w in report.warnings)
+    # the samples after the repeat keep their times: what the repeat overwrote is counted as lost
+    audio_o, audio_r = orig.track("soun"), rep.track("soun")
+    want = dict(zip(audio_o.offsets, presentation_seconds(audio_o)))
+    late = [(o, g) for o, g in zip(audio_r.offsets, presentation_seconds(audio_r)) if o > dst + size]
+    assert late and max(abs(g - want[o]) for o, g in late) < 1e-6

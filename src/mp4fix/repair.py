@@ -29,7 +29,7 @@ from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
 from mp4fix.reference import ZERO_RUN, learn_profile, timing_problem
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
-from mp4fix.scan import ScanResult, Scanner
+from mp4fix.scan import ScanResult, Scanner, drop_repeats
 from mp4fix.source import MediaFile
 from mp4fix.timeline import TimingModel
 from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, write_file, zero_run_patches
@@ -207,6 +207,7 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
         report_progress("scan", 1.0, _("Found the samples"))
         if cancel is not None:
             cancel.raise_if_cancelled()
+        drop_repeats(result, mf.data, mf.arr, p.profile, lambda: _fresh(p))
         if result.bytes_used == 0:
             if not mf.arr[diag.mdat_start:diag.mdat_end].any():
                 raise NothingRecoveredError(_("{name} holds no recording: its media data is all zeros.",
@@ -273,6 +274,13 @@ def _describe_tracks(report: RepairReport, p: RepairPlan, result: ScanResult, bu
                                          tt.media_duration / t.timescale, tt.bytes,
                                          keyframes=tt.keyframe_count, note=note, timing=tm.claim,
                                          timing_accuracy=tm.accuracy if tm.claim == "rebuilt" else None))
+    if result.repeated:
+        size = sum(b - a for a, b in result.repeated)
+        report.warnings.append(ngettext("{size} bytes in {n} place repeat data written earlier in the file (a "
+                                        "block the card wrote twice): their samples were left out.",
+                                        "{size} bytes in {n} places repeat data written earlier in the file (a "
+                                        "block the card wrote twice): their samples were left out.",
+                                        len(result.repeated), size=size, n=len(result.repeated)))
     if result.bytes_skipped:
         report.warnings.append(ngettext("{size} bytes in {n} place belonged to no track that could be rebuilt "
                                         "and were left out of the index.",

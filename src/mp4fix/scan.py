@@ -9,6 +9,7 @@ skipped by resynchronising: numpy prefilters propose candidate positions, matche
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from dataclasses import dataclass, field
 from typing import Callable
@@ -83,6 +84,7 @@ class ScanResult:
     padding: list[tuple[int, int]] = field(default_factory=list)  # free/skip boxes and zero runs between samples
     tail: int = 0  # bytes at the cut that hold an incomplete sample
     cut_sample: bool = False  # the tail is known to begin a sample of a self-delimiting track (not a guess)
+    repeated: list[tuple[int, int]] = field(default_factory=list)  # ranges whose samples repeat earlier ones
 
     @property
     def bytes_skipped(self) -> int:
@@ -575,6 +577,127 @@ class Scanner:
                 if x + m.size == stop and (ti != tc or not self.matchers[ti].tails_are_samples):
                     return x
         return c
+
+
+REPEAT_PROBE = 64  # bytes at each end of a sample that make its fingerprint
+
+
+def drop_repeats(result: ScanResult, data, arr: np.ndarray, profile: Profile,
+                 fresh: Callable[[], list[Matcher | None]]) -> None:
+    """Leave out samples that repeat earlier data: a block of the card written twice (a flaky card, a writer
+    that retried) reads as valid samples a second time, with times from the past.
+
+    Compressed video frames never repeat byte for byte (each carries its own picture number in its header), so a
+    video sample equal to an earlier one marks a repeated block, copied from a fixed distance back; the block
+    reaches over the neighbouring samples of every track that equal the bytes that same distance back. Where the
+    copy ends inside a sample, the sample that begins with copied bytes is no sample either: the bytes from it to
+    the next sample are scanned again, so the real samples after the copy are not lost. The repeated bytes are
+    recorded in ``result.repeated`` and ``result.skipped`` (so the timeline counts what the repeat overwrote).
+    """
+    import zlib
+
+    blocks: list[tuple[int, int, int]] = []  # (start, end, distance back to the copied bytes)
+    for ts in result.tracks:
+        if ts.matcher is None or ts.track.kind != "video" or len(ts.sizes) < 2:
+            continue
+        prints: dict[tuple[int, int], int] = {}
+        for o, n in zip(ts.offsets.tolist(), ts.sizes.tolist()):
+            if n < 16:
+                continue
+            head = bytes(data[o:o + min(n, REPEAT_PROBE)])
+            key = (n, zlib.crc32(bytes(data[o + max(n - REPEAT_PROBE, 0):o + n]), zlib.crc32(head)))
+            first = prints.setdefault(key, o)
+            if first != o and bytes(data[first:first + n]) == bytes(data[o:o + n]):
+                back = o - first
+                if blocks and blocks[-1][2] == back and blocks[-1][1] >= o - (1 << 20):
+                    blocks[-1] = (blocks[-1][0], o + n, back)
+                else:
+                    blocks.append((o, o + n, back))
+    if not blocks:
+        return
+    every = sorted((o, o + n) for ts in result.tracks if ts.matcher is not None
+                   for o, n in zip(ts.offsets.tolist(), ts.sizes.tolist()))
+    starts = [o for o, _e in every]
+
+    def copied(o: int, e: int, back: int) -> bool:
+        return o - back >= 0 and bytes(data[o - back:e - back]) == bytes(data[o:e])
+
+    dropped, rescan = [], []
+    for a, b, back in blocks:
+        i = bisect.bisect_left(starts, a)
+        while i > 0 and copied(*every[i - 1], back):
+            i -= 1
+        j = bisect.bisect_left(starts, b)
+        while j < len(every) and copied(*every[j], back):
+            j += 1
+        lo, hi = every[i][0], every[j - 1][1]
+        if j < len(every):
+            o, e = every[j]
+            if copied(o, min(e, o + REPEAT_PROBE), back):  # the copy ends inside this one
+                hi = o
+                rescan.append((o, every[j + 1][0] if j + 1 < len(every) else result.end))
+        dropped.append((lo, hi))
+    _merge(dropped)
+    result.repeated = list(dropped)
+    gone = dropped + [(a, a + 1) for a, _b in rescan]  # the sample that begins a rescanned stretch goes too
+    for ts in result.tracks:
+        if not len(ts.offsets):
+            continue
+        offs = np.frombuffer(ts.offsets, dtype=np.int64)
+        keep = np.ones(len(offs), dtype=bool)
+        for a, b in gone:
+            keep &= ~((offs >= a) & (offs < b))
+        if not keep.all():
+            _keep_only(ts, keep)
+    result.skipped.extend(dropped)
+    for a, b in rescan:  # from inside the copy's last sample to the next sample kept: what lies there again
+        again = Scanner(data, arr, profile, fresh()).run(a + 1, b)
+        for ts, more in zip(result.tracks, again.tracks):
+            if len(more.offsets):
+                _insert(ts, more)
+        first = min((o for t in again.tracks for o in t.offsets[:1]), default=b)
+        result.skipped[:] = [(x, y) for x, y in result.skipped if not (a <= x and y <= b)]  # looked at again
+        result.repeated.append((a, first))
+        result.skipped.append((a, first))
+        result.skipped.extend(again.skipped)
+    _merge(result.repeated)
+    _merge(result.skipped)
+    for ts in result.tracks:  # timing facts in decode order again, from the samples as they now are
+        if ts.keeps_facts and len(ts.offsets):
+            state = ts.matcher.fact_state()
+            matcher = fresh()[ts.track.index]
+            ts.facts = array("q")
+            for o, n in zip(ts.offsets.tolist(), ts.sizes.tolist()):
+                m = matcher.match(data, o, o + n)
+                if m is not None:
+                    matcher.accept(m)
+                ts.facts.extend(state.push(m) if m is not None else (-1, 0))
+
+
+def _insert(ts: TrackScan, more: TrackScan) -> None:
+    """Add the samples of ``more`` to ``ts``, in file order."""
+    offs = np.concatenate([np.frombuffer(ts.offsets, dtype=np.int64), np.frombuffer(more.offsets, dtype=np.int64)])
+    order = np.argsort(offs, kind="stable")
+
+    def joined(a: array, b: array, code: str) -> array:
+        both = np.concatenate([np.frombuffer(a, dtype=np.dtype(code)), np.frombuffer(b, dtype=np.dtype(code))])
+        return array(code, both[order].tobytes())
+
+    ts.offsets = array("q", offs[order].tobytes())
+    ts.sizes = joined(ts.sizes, more.sizes, "q")
+    ts.counts = joined(ts.counts, more.counts, "q")
+    ts.keyframes = joined(ts.keyframes, more.keyframes, "b")
+
+
+def _keep_only(ts: TrackScan, keep: np.ndarray) -> None:
+    """Keep the samples of ``ts`` where ``keep`` is True."""
+    idx = np.flatnonzero(keep)
+    ts.offsets = array("q", np.frombuffer(ts.offsets, dtype=np.int64)[idx].tobytes())
+    ts.sizes = array("q", np.frombuffer(ts.sizes, dtype=np.int64)[idx].tobytes())
+    ts.counts = array("q", np.frombuffer(ts.counts, dtype=np.int64)[idx].tobytes())
+    ts.keyframes = array("b", np.frombuffer(ts.keyframes, dtype=np.int8)[idx].tobytes())
+    if len(ts.facts):
+        ts.facts = array("q", ts.fact_pairs[idx].ravel().tobytes())
 
 
 def _not_zero_filled(arr: np.ndarray, positions: np.ndarray, end: int) -> np.ndarray:
