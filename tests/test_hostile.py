@@ -6,8 +6,10 @@ through the real ``mp4fix`` command.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
+import numpy as np
 import pytest
 
 from mp4fix import boxes
@@ -200,3 +202,18 @@ def test_error_sentences_name_the_file_once(tmp_path, fixture_path):
         proc = mp4fix("repair", path, "--ref", fixture_path("tiny"))
         line = one_sentence_error(proc)
         assert proc.returncode == 2 and line.count(path.name) == 1, line
+
+
+def test_real_timings_that_look_odd_are_not_refused(tiny, tmp_path):
+    """A slow-motion recording decodes its frames a few ticks apart and presents them a frame apart (Samsung);
+    a motion photo's still has a duration of 0: their references are no damage."""
+    from mp4fix.reference import learn_profile, timing_problem
+
+    profile = learn_profile(_patched(tiny, tmp_path, b"stts", lambda b, i: None))
+    video = next(t for t in profile.tracks if t.kind == "video")
+    n = len(video.sizes)
+    slow = dataclasses.replace(video, durations=np.full(n, 9, dtype=np.int64),
+                               ctts=np.arange(n, dtype=np.int64) * 3000 - np.arange(n) * 9)
+    assert timing_problem(slow, profile.movie_timescale) == ""
+    still = dataclasses.replace(video, sizes=video.sizes[:1], durations=np.zeros(1, dtype=np.int64), ctts=None)
+    assert timing_problem(still, profile.movie_timescale) == ""

@@ -267,8 +267,10 @@ def timing_problem(t: TrackProfile, movie_timescale: int, every_sample: bool = F
         return ""
     what = i18n.kind_name(t.kind)
     ts = t.timescale
-    seconds = t.sample_duration / ts
-    if t.sample_duration <= 0:
+    if t.kind == "video" and len(t.sizes) < 2:
+        return ""  # a still (a motion photo's picture): a duration of 0 is no damage
+    seconds = _frame_period(t) / ts
+    if seconds <= 0:
         return i18n._("its {kind} track gives its samples a duration of 0 (stts)", kind=what)
     if t.kind == "video" and not 1 / MAX_FRAME_RATE <= seconds <= MAX_FRAME_SECONDS:
         return i18n._("its video track gives each frame {seconds} s (stts and mdhd timescale {timescale})",
@@ -279,6 +281,10 @@ def timing_problem(t: TrackProfile, movie_timescale: int, every_sample: bool = F
             return i18n._("its audio track gives each '{fourcc}' frame {seconds} s (stts and mdhd timescale "
                           "{timescale})", fourcc=t.fourcc, seconds=f"{seconds:.6g}", timescale=ts)
     total = float(t.durations.sum())
+    if t.ctts is not None and len(t.ctts) == len(t.durations) and len(t.durations):
+        # presentation can outlast decoding (a slow-motion recording's frames decode ticks apart)
+        dts = np.concatenate([[0], np.cumsum(t.durations[:-1])])
+        total = max(total, float((dts + t.ctts).max()) + _frame_period(t))
     if total / ts > MAX_RECORDING_SECONDS:
         return i18n._("its {kind} track lasts {days} days", kind=what, days=f"{total / ts / 86400:.0f}")
     if every_sample and float(t.durations.max()) / ts > MAX_SAMPLE_SECONDS:
@@ -299,6 +305,24 @@ def timing_problem(t: TrackProfile, movie_timescale: int, every_sample: bool = F
             return i18n._("an edit of its {kind} track delays it by {seconds} s", kind=what,
                           seconds=f"{duration / movie_timescale:.6g}")
     return ""
+
+
+def _frame_period(t: TrackProfile) -> float:
+    """The usual time between samples (ticks): between presentation times where composition offsets give them
+    (a slow-motion recording decodes its frames a few ticks apart and presents them a frame apart), else the
+    usual sample duration; samples that share a time (duration 0) are not a period."""
+    if t.kind == "video" and t.ctts is not None and len(t.ctts) == len(t.durations) and len(t.durations) > 1:
+        dts = np.concatenate([[0], np.cumsum(t.durations[:-1])])
+        pts = np.sort(dts + t.ctts)
+        gaps = np.diff(pts)
+        # only a presentation timeline where every frame has its own time counts (a damaged stts of zeros
+        # leaves the composition offsets' few values, repeated)
+        if len(gaps) and np.count_nonzero(gaps > 0) >= 0.9 * len(gaps):
+            return float(np.median(gaps[gaps > 0]))
+    if t.sample_duration > 0:
+        return float(t.sample_duration)
+    positive = t.durations[t.durations > 0]
+    return float(np.median(positive)) if len(positive) else 0.0
 
 
 def _expand_stsc(stsc: np.ndarray, nchunks: int, nsamples: int) -> np.ndarray:
