@@ -1,9 +1,9 @@
 """Turn what the scan found into a new moov: sample tables, durations, composition offsets, edit lists.
 
 The reference's trak boxes are the template: everything that describes the track (tkhd matrix and size,
-mdhd language, hdlr name, the whole stsd byte for byte, udta, tref) is kept, and only what depends on the
-samples is rebuilt: stts, ctts, stss, stsc, stsz, stco/co64, the durations in mvhd/tkhd/mdhd, and the
-edit list's segment durations.
+mdhd language, hdlr name, the whole stsd byte for byte, udta, tref to tracks that are written) is kept, and
+only what depends on the samples is rebuilt: stts, ctts, stss, stsc, stsz, stco/co64, the durations in
+mvhd/tkhd/mdhd, and the edit list's segment durations.
 """
 
 from __future__ import annotations
@@ -221,10 +221,35 @@ def _first_presented(track: TrackProfile) -> int | None:
     return int((dts + track.ctts[:n]).min())
 
 
-def build_trak(tt: TrackTables, movie_ts: int, force_co64: bool = False) -> Node:
-    """The reference's trak with the rebuilt tables and durations."""
+def _keep_references(root: Node, written: set[int] | None) -> None:
+    """Track references ('tref': chapters, hints, timecode, ...) only to tracks the output has: a reference to a
+    track that was not rebuilt points at nothing (players and ffmpeg report the file broken). A reference type
+    left with no track is dropped, and 'tref' when none is left."""
+    tref = root.find("tref")
+    if tref is None or written is None or tref.children is None:
+        return
+    kept = []
+    for ref in tref.children:
+        if ref.children is not None or len(ref.payload) % 4:
+            kept.append(ref)  # not a list of track IDs: kept as the reference has it
+            continue
+        ids = [int.from_bytes(ref.payload[i:i + 4], "big") for i in range(0, len(ref.payload), 4)]
+        ids = [i for i in ids if i in written]
+        if ids:
+            ref.payload = b"".join(i.to_bytes(4, "big") for i in ids)
+            kept.append(ref)
+    if kept:
+        tref.children = kept
+    else:
+        root.children.remove(tref)
+
+
+def build_trak(tt: TrackTables, movie_ts: int, force_co64: bool = False, written: set[int] | None = None) -> Node:
+    """The reference's trak with the rebuilt tables and durations; ``written`` (the IDs of the tracks the output
+    holds) limits its track references to those."""
     trak_bytes = tt.track.trak
     root = boxes.parse_tree(trak_bytes, next(boxes.walk(trak_bytes, 0, len(trak_bytes))))
+    _keep_references(root, written)
     stbl = root.find("mdia/minf/stbl")
     new = stbl_boxes(tt, force_co64)
     kept = []
@@ -273,7 +298,8 @@ def _set_duration(node: Node, layout, duration: int) -> None:
 def build_moov(profile: Profile, tables: list[TrackTables], force_co64: bool = False) -> Node:
     """The whole new moov."""
     movie_ts = profile.movie_timescale
-    traks = [build_trak(tt, movie_ts, force_co64) for tt in tables]
+    written = {tt.track.track_id for tt in tables}
+    traks = [build_trak(tt, movie_ts, force_co64, written) for tt in tables]
     durations = []
     for trak in traks:
         durations.append(boxes.parse(boxes.Tkhd, trak.find("tkhd")).times.duration)

@@ -207,6 +207,8 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
         report_progress("scan", 1.0, _("Found the samples"))
         if cancel is not None:
             cancel.raise_if_cancelled()
+        if check_fit:  # the clocks as the data has them (a repeated block repeats every track alike)
+            fit.check_clock(p.profile, result, p.broken, p.reference)
         drop_repeats(result, mf.data, mf.arr, p.profile, lambda: _fresh(p))
         if result.bytes_used == 0:
             if not mf.arr[diag.mdat_start:diag.mdat_end].any():
@@ -217,8 +219,6 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
                     _("No complete audio or video sample was found in {name}: the recording stopped inside its "
                       "first frame.", name=p.broken.name))
             raise fit.nothing_like_reference(p.broken, p.reference, p.profile, p.matchers)
-        if check_fit:
-            fit.check_clock(p.profile, result, p.broken, p.reference)
         report_progress("build", 0.0, _("Building the index"))
         layout, moov, built, times = _assemble(mf, p, result)
         report_progress("build", 1.0)

@@ -32,7 +32,8 @@ from mp4fix.i18n import _
 from mp4fix.progress import CancelToken
 from mp4fix.report import VerifyResult
 
-__all__ = ["CheckPlan", "Stretch", "decode_check", "plan_check", "verify", "FULL", "SAMPLED"]
+__all__ = ["CheckPlan", "Stretch", "decode_check", "full_decode_args", "plan_check", "verify", "FULL",
+           "SAMPLED"]
 
 FULL, SAMPLED = "full", "sampled"
 #: share of the GOPs between the first and the last decoded by the sampled check, and its bounds
@@ -158,6 +159,11 @@ def _first_pts(t, movie_timescale: int) -> float:
 # variable frame rate's close frames to one time, and ffmpeg logs "non monotonically increasing dts" errors
 # for files that are fine
 _NULL_OUT = ["-fps_mode", "passthrough", "-enc_time_base:v", "1/1000000", "-f", "null", "-"]
+
+
+def full_decode_args(path: str | os.PathLike) -> list[str]:
+    """ffmpeg's arguments that decode every audio and video stream of ``path`` (logging warnings and errors)."""
+    return _args(path, CheckPlan(full=True))
 
 
 def _args(path: str | os.PathLike, plan: CheckPlan) -> list[str]:

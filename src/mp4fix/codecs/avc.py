@@ -115,6 +115,7 @@ class SPS:
     mb_adaptive_frame_field: bool
     max_num_reorder_frames: int | None = None  # from the VUI bitstream restriction, when present
     raw: bytes = b""
+    crop: tuple[int, int, int, int] = (0, 0, 0, 0)  # frame_crop_{left,right,top,bottom}_offset
 
     @property
     def chroma_array_type(self) -> int:
@@ -135,6 +136,15 @@ class SPS:
     @property
     def height(self) -> int:
         return self.frame_height_mbs * 16
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height after the frame cropping (7.4.2.1.1)."""
+        cat = self.chroma_array_type
+        unit_x = 1 if cat in (0, 3) else 2
+        unit_y = (2 if cat == 1 else 1) * (2 - int(self.frame_mbs_only))
+        left, right, top, bottom = self.crop
+        return self.width - unit_x * (left + right), self.height - unit_y * (top + bottom)
 
 
 @dataclass(slots=True, eq=False)
@@ -282,9 +292,9 @@ def parse_sps(nal: bytes) -> SPS:
     frame_mbs_only = r.read_flag()
     mbaff = False if frame_mbs_only else r.read_flag()
     r.skip(1)  # direct_8x8_inference_flag
+    crop = (0, 0, 0, 0)
     if r.read_bit():  # frame_cropping_flag
-        for _n in range(4):
-            r.ue()
+        crop = (r.ue(), r.ue(), r.ue(), r.ue())
     reorder = None
     if r.read_bit():  # vui_parameters_present_flag
         try:
@@ -294,7 +304,7 @@ def parse_sps(nal: bytes) -> SPS:
     return SPS(sps_id, profile_idc, constraint_flags, level_idc, chroma_format_idc, separate, depth_l,
                depth_c, log2_max_frame_num, poc_type, log2_max_poc_lsb, always_zero, off_non_ref, off_t2b,
                off_ref, max_num_ref_frames, gaps, width_mbs, height_map_units, frame_mbs_only, mbaff,
-               reorder, bytes(nal))
+               reorder, bytes(nal), crop)
 
 
 def parse_pps(nal: bytes, sps_map: dict[int, SPS] | None = None) -> PPS:
@@ -1280,6 +1290,9 @@ class AvcMatcher(Matcher):
                 setattr(self, name, {**known, **new})
                 changed = True
         return changed
+
+    def picture_formats(self) -> set[tuple[int, int, int, int]]:
+        return {(*s.display_size, s.chroma_format_idc, s.bit_depth_luma) for s in self.sps.values()}
 
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         ls = self.length_size

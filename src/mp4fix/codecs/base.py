@@ -103,6 +103,18 @@ class Matcher:
         """
         return False
 
+    def picture_formats(self) -> set[tuple[int, int, int, int]]:
+        """The picture formats the parameter sets this matcher knows declare, each as (width, height,
+        chroma_format_idc, luma bit depth): those of the reference's configuration, and those it adopted from
+        samples it accepted (a recording that carries its own parameter sets says what it is). Empty for codecs
+        without parameter sets."""
+        return set()
+
+    @property
+    def knows_cut_starts(self) -> bool:
+        """Whether ``cut_start`` can recognise the beginning of a sample the cut broke."""
+        return type(self).cut_start is not Matcher.cut_start
+
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         """Sorted absolute positions in [start, end) where a sample of this track could start.
 

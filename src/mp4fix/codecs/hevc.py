@@ -1189,6 +1189,9 @@ class HevcMatcher(Matcher):
         info.params = None  # the sets live on in the matcher; keep the per-sample facts small
         return changed
 
+    def picture_formats(self) -> set[tuple[int, int, int, int]]:
+        return {(*s.display_size, s.chroma_format_idc, s.bit_depth_luma) for s in self._sps.values()}
+
     # -- resynchronisation -----------------------------------------------------------------------------------
 
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
