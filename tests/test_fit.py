@@ -518,3 +518,21 @@ def test_a_recording_whose_audio_the_reference_does_not_describe_is_refused(tmp_
     (tmp_path / "cut").mkdir()
     broken, _ = _cut_copy(recording, tmp_path / "cut", 0.6)
     _refused(broken, reference, "no audio like the reference's ('mp4a')", "video frames")
+
+
+def test_windows_inside_one_big_picture_are_no_evidence(tmp_path):
+    """A Dolby Vision recording cut inside its second picture: a 781 kB first picture and part of the next.
+    The evidence windows (a third of the data each) lay inside the pictures, recognised nothing, and the right
+    reference was refused as "nothing like the reference". A window holds a few of the largest samples."""
+    noise = "nullsrc=size=1920x1080:rate=25:d=4,geq=lum='if(lt(N\\,2)\\,random(1)*255\\,128)':cb=128:cr=128"
+    recording = _encode("fit_big_pictures", "mp4", ["-f", "lavfi", "-i", noise, *_x264(gop=250, crf=10),
+                                                     "-pix_fmt", "yuv420p"], 4)
+    video = oracle.read_movie(recording).track("vide")
+    first, second = video.sizes[:2]
+    assert first > 1_000_000 and second > 1_000_000 and max(video.sizes[2:]) < 10_000
+    cut = video.offsets[1] + second // 2  # inside the second picture; windows of a third fall inside pictures
+    assert (cut - video.offsets[0]) / 3 < first
+    broken = MF.cut(recording, tmp_path / "broken.mp4", cut)
+    report = repair(broken, recording, verify=False)
+    fixed = oracle.read_movie(report.output).track("vide")
+    assert (fixed.offsets, fixed.sizes) == (video.offsets[:1], video.sizes[:1])

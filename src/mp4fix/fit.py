@@ -54,6 +54,8 @@ from mp4fix.write import trial_prefix, window_layout, write_file
 
 WINDOW = 4 << 20  # bytes of media data per evidence window
 MIN_WINDOW = 256 << 10  # a recording shorter than three of these is judged as one window
+SAMPLES_PER_WINDOW = 3  # a window holds at least this many of the reference's largest samples
+MAX_WINDOW = 64 << 20  # ... up to this many bytes
 RECOGNISED = 0.5  # a window whose data the reference's tracks explain less than this is not recognised
 #: decoder error events per frame (video frames, or audio frames without video) that fail a window, and the
 #: fewest events that can: a damaged frame that parsed gives an event or two, a wrong reference one every few
@@ -94,10 +96,13 @@ class Window:
         return sum(len(ts.sizes) for ts in self.result.tracks if ts.track.index == index and ts.matcher is not None)
 
 
-def windows(start: int, end: int, size: int = WINDOW) -> list[tuple[int, int]]:
+def windows(start: int, end: int, size: int = WINDOW, least: int = MIN_WINDOW) -> list[tuple[int, int]]:
     """Three windows over [start, end): its start, middle and end; a shorter range is cut in three (damage in
-    one part must not speak for the whole), a very short one is one window."""
-    if end - start < 3 * MIN_WINDOW:
+    one part must not speak for the whole), a very short one is one window. No window is shorter than
+    ``least`` (it is made to hold a few of the reference's largest samples: a window inside one picture
+    recognises nothing and proves nothing)."""
+    size = max(size, least)
+    if end - start < 3 * least:
         return [(start, end)]
     if end - start <= 3 * size:
         a, b = start + (end - start) // 3, start + 2 * (end - start) // 3
@@ -110,7 +115,8 @@ def scan_windows(mf: MediaFile, profile: Profile, fresh: Callable[[], list[Match
                  cancelled: Callable[[], bool] | None = None) -> list[Window]:
     """Scan each window with fresh matchers (the end of a window is treated as a cut)."""
     out = []
-    for a, b in windows(start, end):
+    largest = max((int(t.sizes.max()) for t in profile.tracks if len(t.sizes)), default=0)
+    for a, b in windows(start, end, least=min(max(MIN_WINDOW, SAMPLES_PER_WINDOW * largest), MAX_WINDOW)):
         if cancelled is not None and cancelled():
             break
         matchers = fresh()
