@@ -159,3 +159,53 @@ def test_trusting_the_reference_repairs_what_the_fit_check_refuses(fixture_path,
     report = repair(broken, fixture_path("avc_nobf_aac44s_mov_ref"), check_fit=False, verify=False)
     assert Path(report.output).exists()
     assert {t.kind for t in report.tracks if t.samples} == {"video", "audio"}
+
+
+def test_a_plan_is_run_as_it_is_learning_the_reference_once(fixture_path, broken_file, monkeypatch):
+    """The app plans when files are added (to warn early) and then repairs: the reference was learned and the
+    trial decoded again for the repair. ``repair(plan)`` runs the plan; the whole path learns the reference
+    once and decodes each trial once. (The real functions run; they are only counted.)"""
+    from mp4fix import fit, reference
+    from mp4fix import repair as repair_module
+
+    reference_path = fixture_path("avc_bf_aac48s_ref")
+    broken, cut = broken_file("avc_bf_aac48s", "mdat60")
+    learned, trials = [], []
+    real_learn, real_decode = reference.learn_profile, fit.decoder_errors
+
+    def learn(path, *args, **kwargs):
+        learned.append(Path(path).name)
+        return real_learn(path, *args, **kwargs)
+
+    def decode(path, *args, **kwargs):
+        trials.append(Path(path).name)
+        return real_decode(path, *args, **kwargs)
+
+    monkeypatch.setattr(reference, "learn_profile", learn)
+    monkeypatch.setattr(repair_module, "learn_profile", learn)
+    monkeypatch.setattr(fit, "decoder_errors", decode)
+    p = plan(broken, reference_path)
+    assert learned.count(reference_path.name) == 1 and trials
+    decoded = len(trials)
+    report = repair(p)
+    assert learned.count(reference_path.name) == 1 and len(trials) == decoded
+    assert report.output == str(p.output)
+    check_repair(fixture_path("avc_bf_aac48s"), broken, cut, Path(report.output), report)
+    # a plan whose broken file changed since is made again (its samples are not the ones planned for)
+    os.remove(report.output)
+    with open(broken, "ab") as f:
+        f.write(b"\0" * 1000)
+    repair(p)
+    assert learned.count(reference_path.name) == 2
+
+
+def test_diagnosing_a_healthy_file_reads_its_index_once(fixture_path, monkeypatch):
+    from mp4fix import reference
+    from mp4fix.diagnose import diagnose
+
+    learned = []
+    real_learn = reference.learn_profile
+    monkeypatch.setattr(reference, "learn_profile", lambda path, *a, **k: learned.append(path) or real_learn(path, *a, **k))
+    d = diagnose(fixture_path("avc_bf_aac48s_ref"))
+    assert not d.broken and [t.codec for t in d.tracks] == ["avc1", "mp4a"]
+    assert len(learned) == 1  # (twice before: once for how much it indexes, once for its tracks)

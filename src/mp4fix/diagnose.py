@@ -96,8 +96,9 @@ def diagnose(path) -> Diagnosis:
         if moov is not None and is_fragmented(refs, mf.data):
             _fragmented(d, mf, refs)
         elif moov is not None:
-            indexed = _indexed_bytes(path)
-            d.tracks = _tracks(path) if indexed else []
+            profile = _own_index(path)
+            indexed = sum(int(t.sizes.sum()) for t in profile.tracks) if profile is not None else 0
+            d.tracks = _tracks(path, profile) if indexed else []
             if d.recoverable_bytes and indexed < INCOMPLETE_INDEX * d.recoverable_bytes:
                 # some recorders write an index early (a placeholder, or only the first part) and complete
                 # it when they stop; one that lists little of the media data, or cannot be read, never was
@@ -164,26 +165,21 @@ INCOMPLETE_INDEX = 0.5  # an index listing less than this share of the media dat
 RESERVED_ROOM = 1024  # a free box or zero run this large before the media data is room kept for an index
 
 
-def _indexed_bytes(path) -> int:
-    """Bytes of media data the file's own index lists (0 when the index cannot be read)."""
+def _own_index(path):
+    """The file's own index as a profile (None when it cannot be read): learned once, for both questions
+    diagnose asks of it (how much media data it lists, and its tracks)."""
     from mp4fix.errors import Mp4fixError
     from mp4fix.reference import learn_profile
 
     try:
-        profile = learn_profile(path)
+        return learn_profile(path)
     except Mp4fixError:
-        return 0
-    return sum(int(t.sizes.sum()) for t in profile.tracks)
+        return None
 
 
-def _tracks(path) -> list[TrackInfo]:
+def _tracks(path, profile) -> list[TrackInfo]:
     from mp4fix.codecs import make_matcher
-    from mp4fix.reference import learn_profile
 
-    try:
-        profile = learn_profile(path)
-    except InputError:
-        return []
     out = []
     with MediaFile(path, role="reference") as mf:
         for t in profile.tracks:

@@ -59,6 +59,26 @@ class RepairPlan:
     skipped: dict[int, str] = field(default_factory=dict)  # track index -> why it cannot be rebuilt
     timing: TimingModel | None = None  # the reference's clock and rhythms
     scanned: ScanResult | None = None  # the fit check's scan, when it already covered the whole mdat
+    fit_checked: bool = False  # whether the reference's fit was checked (``check_fit``)
+    pattern: str = "{stem}_fixed"
+    #: the size and modification time of the broken file and the reference when planned: a plan is run only
+    #: while both are as they were (``repair(plan)`` plans again otherwise)
+    stamps: tuple = ()
+
+    def is_current(self) -> bool:
+        """Whether the files are still as they were when this plan was made."""
+        return self.stamps == _stamps(self.broken, self.reference)
+
+
+def _stamps(*paths: Path | None) -> tuple:
+    out = []
+    for path in paths:
+        try:
+            st = path.stat() if path is not None else None
+        except OSError:
+            st = None
+        out.append((st.st_size, st.st_mtime_ns) if st is not None else None)
+    return tuple(out)
 
 
 def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
@@ -74,6 +94,7 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
     broken = Path(broken)
     reference = Path(reference) if reference is not None else None
     check()
+    stamps = _stamps(broken, reference)
     diag = diagnose(broken)
     if diag.fragmented and not diag.broken and diag.fragments:
         raise NotBrokenError(_("{name} is not broken: it is a complete fragmented MP4 and should play as it is.",
@@ -88,7 +109,7 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
     if diag.fragmented:  # its own fragments index it: no reference to learn, nothing to scan
         final = Path(output) if output is not None else default_output_path(broken, out_dir, pattern)
         check_output(final, overwrite, broken, reference)
-        return RepairPlan(broken, reference, final, overwrite, diag, None, [])
+        return RepairPlan(broken, reference, final, overwrite, diag, None, [], pattern=pattern, stamps=stamps)
     if reference is None:
         raise InputError(_("{name} needs a reference: a healthy recording made with the same device and settings "
                            "(--ref).", name=broken.name))
@@ -115,7 +136,7 @@ def plan(broken: str | Path, reference: str | Path | None, *, output: str | Path
         raise UnsupportedCodecError(_("mp4fix cannot rebuild any track of this reference ({codecs}): {reasons}",
                                       codecs=codec_list, reasons=reasons))
     p = RepairPlan(broken, reference, final, overwrite, diag, profile, matchers, skipped,
-                   timeline.learn(profile, orders))
+                   timeline.learn(profile, orders), fit_checked=check_fit, pattern=pattern, stamps=stamps)
     check()
     if check_fit:
         _check_fit(p, cancel)
@@ -161,7 +182,8 @@ def _fresh(p: RepairPlan) -> list[Matcher | None]:
     return [m.clone() if m is not None else None for m in p.matchers]
 
 
-def repair(broken: str | Path, reference: str | Path | None, *, output: str | Path | None = None,
+def repair(broken: str | Path | RepairPlan, reference: str | Path | None = None, *,
+           output: str | Path | None = None,
            out_dir: str | Path | None = None, overwrite: bool = False, verify: bool = True,
            pattern: str = "{stem}_fixed", progress: ProgressCallback | None = None,
            cancel: CancelToken | None = None, check_fit: bool = True, full_check: bool = False) -> RepairReport:
@@ -176,15 +198,27 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
 
     A fragmented MP4 cut inside a fragment needs no reference (``reference`` may be None): its own fragments
     index it, and it is written as a regular MP4.
+
+    ``broken`` may be a ``RepairPlan`` from ``plan()`` (the app plans when files are added, to warn early):
+    then that plan is run as it is (its output, its fit check), and the reference is not learned again; a
+    plan whose files changed since is made again.
     """
     report_progress = ProgressReporter(progress, cancel, verify)
     report_progress("diagnose", 0.0, _("Reading the broken file"))
+    given = broken if isinstance(broken, RepairPlan) else None
+    if given is not None:
+        output, overwrite, pattern, check_fit = given.output, given.overwrite, given.pattern, given.fit_checked
+        broken, reference = given.broken, given.reference
     # what repairs killed outright (SIGKILL, a power cut) left in the output folder and the temp folder
     folder = Path(output).parent if output is not None else (Path(out_dir) if out_dir is not None
                                                                else Path(broken).parent)
     stale = remove_stale(folder)
-    p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
-             check_fit=check_fit, cancel=cancel)
+    if given is not None and given.is_current():
+        p = given
+        check_output(p.output, p.overwrite, p.broken, p.reference)  # (the folder may have changed since)
+    else:
+        p = plan(broken, reference, output=output, out_dir=out_dir, overwrite=overwrite, pattern=pattern,
+                 check_fit=check_fit, cancel=cancel)
     report_progress("reference", 1.0, _("Learned the reference"))
     report = RepairReport(input=str(p.broken), reference=str(p.reference or ""), output=None)
     if stale:
@@ -197,7 +231,7 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
     with MediaFile(p.broken) as mf:
         diag = p.diagnosis
         if p.scanned is not None:
-            result = p.scanned
+            result, p.scanned = p.scanned, None  # (the scan is changed below: a plan run again scans again)
         else:
             scanner = Scanner(mf.data, mf.arr, p.profile, _fresh(p),
                               progress=lambda f: report_progress("scan", f, _("Finding audio and video samples")),
@@ -207,7 +241,7 @@ def repair(broken: str | Path, reference: str | Path | None, *, output: str | Pa
         report_progress("scan", 1.0, _("Found the samples"))
         if cancel is not None:
             cancel.raise_if_cancelled()
-        if check_fit:  # the clocks as the data has them (a repeated block repeats every track alike)
+        if p.fit_checked:  # the clocks as the data has them (a repeated block repeats every track alike)
             fit.check_clock(p.profile, result, p.broken, p.reference)
         drop_repeats(result, mf.data, mf.arr, p.profile, lambda: _fresh(p))
         if result.bytes_used == 0:
