@@ -248,3 +248,30 @@ def test_slow_motion_decode_bursts_and_even_presentation_are_learned_and_kept():
     times = timeline._counted(ts, rh, pos - np.arange(n))
     got_dts = np.concatenate([[0], np.cumsum(times.durations)[:-1]])
     assert np.array_equal(got_dts + times.ctts, dts + ctts)  # every frame presented where the recorder did
+
+
+STILL_SCENES = {
+    # not-coded MPEG-4 frames: the same bytes a second later (the time increment came round), audio between
+    "mpeg4_still": ("mov", ["-f", "lavfi", "-i", "color=c=gray:size=320x240:rate=25", "-f", "lavfi", "-i",
+                            "sine=frequency=440:sample_rate=48000", "-t", "8", "-c:v", "mpeg4", "-g", "300",
+                            "-q:v", "5", "-c:a", "aac", "-b:a", "64k"]),
+    # skipped H.264 pictures at the same place of each group of pictures, digital silence between them
+    "avc_still_silent": ("mp4", ["-f", "lavfi", "-i", "color=c=gray:size=320x240:rate=30", "-f", "lavfi", "-i",
+                                 "anullsrc=r=48000:cl=stereo", "-t", "8", "-c:v", "libx264", "-preset", "veryfast",
+                                 "-g", "30", "-bf", "0", "-x264-params", "sliced-threads=0:lookahead-threads=1",
+                                 "-c:a", "aac", "-b:a", "64k"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STILL_SCENES))
+def test_a_still_scene_repeating_itself_is_no_repeated_block(name, tmp_path):
+    # a still scene codes the same frames again (and silence the same audio frames): they were taken for a block
+    # the card wrote twice, and up to a quarter of a real recording's frames were left out
+    ext, args = STILL_SCENES[name]
+    original = MF.build_recipe(MF.Recipe(f"timeline_{name}", ext, tuple(args), name, 8))
+    cut = oracle.read_movie(original).track("vide").offsets[-1]  # at a frame: no frame's end is in question
+    broken = MF.cut(original, tmp_path / f"{name}.{ext}", cut)
+    report = repair(broken, original, verify=False)
+    assert not any("repeat data" in w for w in report.warnings), report.warnings
+    counts = oracle.assert_same_samples(original, report.output, cut, offset_shift=0)
+    assert counts and all(counts.values())

@@ -56,9 +56,11 @@ WINDOW = 4 << 20  # bytes of media data per evidence window
 MIN_WINDOW = 256 << 10  # a recording shorter than three of these is judged as one window
 RECOGNISED = 0.5  # a window whose data the reference's tracks explain less than this is not recognised
 #: decoder error events per frame (video frames, or audio frames without video) that fail a window, and the
-#: fewest events that can: a damaged frame that parsed gives one event, a wrong reference one every few frames
+#: fewest events that can: a damaged frame that parsed gives an event or two, a wrong reference one every few
+#: frames. A window that is the only one with a verdict needs more: no other window can outvote its damage.
 ERRORS_PER_FRAME = 0.2
-MIN_ERROR_EVENTS = 5
+MIN_ERROR_EVENTS = 3
+MIN_ERROR_EVENTS_ALONE = 5
 TRIAL_TIMEOUT = 120.0
 #: bytes ahead of a cut picture's first slice (parameter sets, SEI) the scan may leave unrecognised at the cut
 CUT_SLACK = 16 << 10
@@ -211,17 +213,14 @@ def decide(windows_: list[Window], broken: Path, reference: Path, profile: Profi
                 raise  # a cancel is a cancel, never a verdict
             except Mp4fixError:
                 return  # ffmpeg unavailable: the repair's own check will say so
-            verdicts.append((_dense(events, frames), log))
-    failed = [log for bad, log in verdicts if bad]
+            verdicts.append((events, frames, log))
+    least = MIN_ERROR_EVENTS if len(verdicts) > 1 else MIN_ERROR_EVENTS_ALONE
+    failed = [log for events, frames, log in verdicts if events >= max(least, ERRORS_PER_FRAME * frames)]
     if verdicts and 2 * len(failed) > len(verdicts) and reference_decodes_cleanly(reference, cancelled):
         raise MismatchError(
             _("The reference {reference} does not match {broken}: with its settings the recording cannot be "
               "decoded (the video or audio settings differ). Use a reference recorded with the same device and "
               "settings.", reference=reference.name, broken=broken.name), detail=failed[0])
-
-
-def _dense(events: int, frames: int) -> bool:
-    return events >= max(MIN_ERROR_EVENTS, ERRORS_PER_FRAME * frames)
 
 
 def nothing_like_reference(broken: Path, reference: Path, profile: Profile, matchers: list[Matcher | None],
@@ -243,6 +242,10 @@ def check_formats(windows_: list[Window], broken: Path, reference: Path, profile
                   matchers: list[Matcher | None]) -> None:
     """Refuse a reference whose video parameter sets describe other pictures than the ones the recording
     carries in its own stream (its size, chroma format or bit depth)."""
+    # every video track's formats: a track of stills of another size declines the video's parameter sets and
+    # the video declines theirs; neither is foreign to the reference
+    everyone = set().union(*(m.picture_formats() for t, m in zip(profile.tracks, matchers)
+                             if m is not None and t.kind == "video"))
     for t, m in zip(profile.tracks, matchers):
         if m is None or t.kind != "video":
             continue
@@ -251,9 +254,12 @@ def check_formats(windows_: list[Window], broken: Path, reference: Path, profile
             continue
         for w in windows_:
             wm = w.matchers[t.index] if w.matchers is not None else None
-            if wm is None or w.found(t.index) < 2:
+            if wm is None:
                 continue
-            foreign = sorted(wm.picture_formats() - known)
+            # adopted parameter sets count where the track was found; declined ones (another size: the samples
+            # that carried them were not taken) count wherever they were met twice
+            adopted = wm.picture_formats() - known if w.found(t.index) >= 2 else set()
+            foreign = sorted(adopted | (wm.declined_formats() - everyone))
             if foreign:
                 theirs, ours = foreign[0], sorted(known)[0]
                 raise MismatchError(
@@ -466,7 +472,7 @@ def reference_decodes_cleanly(reference: Path, cancelled: Callable[[], bool] | N
         raise
     except Mp4fixError:
         return True
-    return events < MIN_ERROR_EVENTS
+    return events < MIN_ERROR_EVENTS_ALONE
 
 
 class _Polled:

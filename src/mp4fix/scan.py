@@ -750,6 +750,8 @@ class Scanner:
         return c
 
 
+#: bytes a repeated run of samples must reach to count as a block the card wrote twice
+REPEAT_BLOCK = 64 << 10
 REPEAT_PROBE = 64  # bytes at each end of a sample that make its fingerprint
 
 
@@ -793,21 +795,40 @@ def drop_repeats(result: ScanResult, data, arr: np.ndarray, profile: Profile,
     def copied(o: int, e: int, back: int) -> bool:
         return o - back >= 0 and bytes(data[o - back:e - back]) == bytes(data[o:e])
 
+    video = {ts.track.index for ts in result.tracks if ts.matcher is not None and ts.track.kind == "video"}
+    kinds = sorted((o, ts.track.index) for ts in result.tracks if ts.matcher is not None
+                   for o in ts.offsets.tolist())
     dropped, rescan = [], []
     for a, b, back in blocks:
         i = bisect.bisect_left(starts, a)
+        inner = every[i:bisect.bisect_left(starts, b)]
+        # a block is a copy throughout, and it holds at least two different video frames: one frame equal to an
+        # earlier one is no block (a static scene codes identical frames: MPEG-4 and H.263 not-coded frames, a
+        # skipped picture whose picture numbers came round again)
+        if not all(copied(o, e, back) for o, e in inner):
+            continue
+        pictures = {bytes(data[o:e]) for (o, e), (_o, k) in zip(inner, kinds[i:i + len(inner)]) if k in video}
+        if len(pictures) < 2:
+            continue
         while i > 0 and copied(*every[i - 1], back):
             i -= 1
         j = bisect.bisect_left(starts, b)
         while j < len(every) and copied(*every[j], back):
             j += 1
         lo, hi = every[i][0], every[j - 1][1]
+        # and it is big: a static scene repeats small runs exactly (not-coded MPEG-4 frames whose time increments
+        # came round a second later; H.264 skipped pictures at the same place of the next group of pictures;
+        # digital silence between them), a card's repeated block is a write unit of tens of kilobytes or more
+        if hi - lo < REPEAT_BLOCK:
+            continue
         if j < len(every):
             o, e = every[j]
             if copied(o, min(e, o + REPEAT_PROBE), back):  # the copy ends inside this one
                 hi = o
                 rescan.append((o, every[j + 1][0] if j + 1 < len(every) else result.end))
         dropped.append((lo, hi))
+    if not dropped:
+        return
     _merge(dropped)
     result.repeated = list(dropped)
     gone = dropped + [(a, a + 1) for a, _b in rescan]  # the sample that begins a rescanned stretch goes too

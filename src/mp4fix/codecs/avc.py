@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from mp4fix.bitreader import BitReader
-from mp4fix.codecs.base import Matcher, SampleMatch, find_bytes, register
+from mp4fix.codecs.base import DeclinedFormats, Matcher, SampleMatch, find_bytes, register
 from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
                                 poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
@@ -952,6 +952,7 @@ class AvcMatcher(Matcher):
         #: the picture sizes of the avcC's SPSs: a track keeps one size, so an in-band SPS of another size begins a
         #: sample of another track (stills of another size in a track of their own)
         self._config_sizes = {(s.width, s.height) for s in self.sps.values()}
+        self._declined = DeclinedFormats()  # in-band parameter sets of other sizes met (for the fit check)
         #: every sample of the reference is an IDR picture (a track of stills): so is every sample; learned by
         #: learn_reference
         self.idr_only = False
@@ -1163,6 +1164,7 @@ class AvcMatcher(Matcher):
                     except BitstreamError:
                         break
                     if self._config_sizes and (s.width, s.height) not in self._config_sizes:
+                        self._declined.note((*s.display_size, s.chroma_format_idc, s.bit_depth_luma), body)
                         break  # a picture size this track does not have: another track's parameter set
                     if sps_new is None:
                         sps_new, sps_map = {}, dict(sps_map)
@@ -1286,6 +1288,9 @@ class AvcMatcher(Matcher):
 
     def picture_formats(self) -> set[tuple[int, int, int, int]]:
         return {(*s.display_size, s.chroma_format_idc, s.bit_depth_luma) for s in self.sps.values()}
+
+    def declined_formats(self) -> set[tuple[int, int, int, int]]:
+        return self._declined.repeated()
 
     def candidates(self, arr: np.ndarray, start: int, end: int) -> np.ndarray:
         ls = self.length_size

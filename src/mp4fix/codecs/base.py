@@ -31,6 +31,29 @@ class SampleMatch:
     confirm: bool = False
 
 
+class DeclinedFormats:
+    """Where in-band parameter sets of a picture format a track does not have were met (a bounded record: a few
+    formats, a few places each). Bookkeeping for the fit check only; it never changes what ``match`` answers."""
+
+    FORMATS, PLACES = 8, 4
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[int, int, int, int], set[int]] = {}
+
+    def note(self, fmt: tuple[int, int, int, int], pos: int) -> None:
+        places = self._seen.get(fmt)
+        if places is None:
+            if len(self._seen) >= self.FORMATS:
+                return
+            places = self._seen[fmt] = set()
+        if len(places) < self.PLACES:
+            places.add(pos)
+
+    def repeated(self) -> set[tuple[int, int, int, int]]:
+        """The formats met in two places or more (a look-alike in picture data rarely parses twice alike)."""
+        return {fmt for fmt, places in self._seen.items() if len(places) >= 2}
+
+
 class Matcher:
     """Base class. Subclasses set ``fourccs`` and implement ``match``; the rest has safe defaults.
 
@@ -108,6 +131,12 @@ class Matcher:
         chroma_format_idc, luma bit depth): those of the reference's configuration, and those it adopted from
         samples it accepted (a recording that carries its own parameter sets says what it is). Empty for codecs
         without parameter sets."""
+        return set()
+
+    def declined_formats(self) -> set[tuple[int, int, int, int]]:
+        """Picture formats of in-band parameter sets this matcher met in at least two places and declined
+        because the track does not have that picture size (they may belong to another track of the reference,
+        or the recording is not what the reference is). Empty for codecs without parameter sets."""
         return set()
 
     @property

@@ -28,7 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from mp4fix.bitreader import BitReader
-from mp4fix.codecs.base import Matcher, SampleMatch, register
+from mp4fix.codecs.base import DeclinedFormats, Matcher, SampleMatch, register
 from mp4fix.codecs.nal import (PARAMETER_SET_MAX, SEI_MAX, ParameterSetMemo, all_bytes, level_limit, nal_limit,
                                 poc_msb, read_length, sei_messages, unescape_rbsp)
 from mp4fix.errors import BitstreamEnd, BitstreamError, MismatchError
@@ -651,6 +651,7 @@ class HevcMatcher(Matcher):
         #: the picture sizes of the sample entry's SPSs: a track keeps one size, so an in-band SPS of another
         #: size begins a sample of another track (a Pixel motion photo's top shots: HEVC of another size)
         self._config_sizes = {(s.width, s.height) for s in self._sps.values()}
+        self._declined = DeclinedFormats()  # in-band parameter sets of other sizes met (for the fit check)
         #: learned: every sample of the reference is an IRAP picture (a track of stills): so is every sample
         self.irap_only = False
         # the longest NAL unit believed: what the highest level of the stream's parameter sets allows
@@ -840,6 +841,7 @@ class HevcMatcher(Matcher):
                     if ps is None or (t != PPS_NUT and tid != 0):
                         break
                     if t == SPS_NUT and self._config_sizes and (ps.width, ps.height) not in self._config_sizes:
+                        self._declined.note((*ps.display_size, ps.chroma_format_idc, ps.bit_depth_luma), body)
                         break  # a picture size this track does not have: another track's parameter set
                     if sps_map is self._sps:  # copy on write: ``match`` never changes the matcher
                         sps_map, pps_map = dict(sps_map), dict(pps_map)
@@ -1183,6 +1185,9 @@ class HevcMatcher(Matcher):
 
     def picture_formats(self) -> set[tuple[int, int, int, int]]:
         return {(*s.display_size, s.chroma_format_idc, s.bit_depth_luma) for s in self._sps.values()}
+
+    def declined_formats(self) -> set[tuple[int, int, int, int]]:
+        return self._declined.repeated()
 
     # -- resynchronisation -----------------------------------------------------------------------------------
 
