@@ -21,7 +21,8 @@ import pytest
 
 from mp4fix.codecs import matcher_class
 from mp4fix.codecs.avc import (AvcMatcher, SliceHeader, parse_avcc, parse_pps, parse_sps,
-                               picture_order_counts, presentation_positions)
+                               picture_order_counts)
+from engine_helpers import avc_presentation_positions
 from mp4fix.codecs.base import SampleMatch
 from mp4fix.errors import BitstreamError, MismatchError
 from mp4fix.profile import TrackProfile
@@ -731,6 +732,6 @@ def test_presentation_positions_fall_back_to_ranks():
                                                                                    idr_id=1, seed=3)]
     got = check_samples(m, s)
     units = [r.info for r in got]
-    assert presentation_positions(units).tolist() == [0, 2, 1, 3]
+    assert avc_presentation_positions(units).tolist() == [0, 2, 1, 3]
     assert isinstance(units[0].pictures[0], SliceHeader)
 

@@ -18,6 +18,7 @@ import pytest
 
 import make_fixtures as MF
 import oracle
+from engine_helpers import count_error_events
 from test_real_layouts import _edit_boxes, _nal_units, remux
 
 from mp4fix import fit
@@ -425,7 +426,7 @@ def test_only_decoders_errors_count_as_evidence():
         "[aac @ 0x5600e0] [error] channel element 1.0 is not allocated",  # 7
         "    Last message repeated 3 times",  # 8, 9, 10
     ]
-    assert fit.count_error_events(log) == 10
+    assert count_error_events(log) == 10
 
 
 # --- the real recordings these classes were met in (skipped where the folders are absent) --------------------------

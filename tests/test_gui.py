@@ -367,6 +367,29 @@ def test_a_broken_reference_shows_its_sentence(qtbot, window, media, tmp_path):
     assert statuses(window) == [Status.READY]
 
 
+def test_a_bug_while_looking_at_files_shows_as_one_and_is_not_swallowed(qtbot, window, media, tmp_path, monkeypatch):
+    """A bug in the engine (anything but its own ``Mp4fixError``) while a file or the reference is looked at
+    is said to be one, with the traceback in the details; it never passes as "unusable for no reason" or as
+    a reference that is checked forever."""
+    from mp4fix.gui import probe
+
+    def engine_bug(*args):
+        raise KeyError("stsz")
+
+    monkeypatch.setattr(probe, "inspect_broken", engine_bug)
+    monkeypatch.setattr(probe, "inspect_reference", engine_bug)
+    broken = _copy([media.broken_a], tmp_path / "card")
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    item = window.model.items()[0]
+    assert item.status is Status.UNUSABLE
+    assert item.error.startswith("Something unexpected went wrong") and "KeyError: 'stsz'" in item.log
+    set_reference_by_drop(qtbot, window, _copy([media.reference], tmp_path / "ref")[0])
+    assert not window.reference_info.usable
+    assert "Something unexpected went wrong" in window.reference_slot.status.text()
+    assert "KeyError" in window.reference_info.detail
+
+
 def test_a_reference_that_does_not_fit_warns_once_and_repair_anyway_repairs(qtbot, window, media, tmp_path):
     from mp4fix.errors import Mp4fixError
     from mp4fix.repair import plan

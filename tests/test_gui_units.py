@@ -112,7 +112,14 @@ def test_japanese_translation(qapp, translators):
     assert (translations_dir() / "mp4fix_ja.qm").is_file() and (translations_dir() / "mp4fix_ja.ts").is_file()
     translators += install_translations(qapp, "ja")
     assert QCoreApplication.translate("MainWindow", "Repair unfinished recordings") == "途中で終わった録画を修復"
-    assert QCoreApplication.translate("", "Video") == "映像"
+    from mp4fix import i18n  # the words the CLI says too come from the engine, in the same language
+
+    i18n.set_language("ja")
+    try:
+        assert stream_line("audio", "mp4a", sample_rate=48000, channels=2) == "音声: AAC, 48 kHz, ステレオ"
+        assert human_size(999) == "999 バイト"
+    finally:
+        i18n.set_language("en")
     assert "%1" in QCoreApplication.translate(
         "", "The index (moov) is missing: the recording was not finished. %1 of audio/video data can be recovered.")
     assert QCoreApplication.translate("MainWindow", "Repair %n file(s)", "", 3) == "3 件を修復"
@@ -260,3 +267,64 @@ def test_mp4fix_gui_says_which_system_libraries_are_missing_instead_of_aborting(
         assert soname in lines[0] and system_libs.PACKAGES[soname][0] in lines[0]
     assert "sudo apt install" in lines[0] and "sudo dnf install" in lines[0]
     assert "xcb-cursor0" not in proc.stderr or "libxcb-cursor.so.0" in missing
+
+
+# --- looking at files: the GUI reads the engine's real results -------------------------------------
+
+
+def test_a_reference_is_described_from_the_engines_own_fields(fixture_path):
+    """The stream lines, size, duration and boxes come from ``diagnose`` and ``fftools.probe`` by their real
+    names: a renamed field fails here instead of leaving the reference slot blank."""
+    from mp4fix.gui.probe import inspect_reference
+
+    tiny = fixture_path("tiny")  # H.264 160x120 at 25 fps, AAC
+    info = inspect_reference(tiny)
+    assert info.usable, info.sentence
+    assert info.streams[0] == "Video: H.264, 160×120, 25 fps", info.streams
+    assert info.streams[1].startswith("Audio: AAC, ") and " kHz" in info.streams[1], info.streams
+    assert info.size == tiny.stat().st_size and info.brand and 2.9 < info.duration < 3.2
+    assert info.codecs == ("avc1", "mp4a")
+    assert "moov" in info.detail and "mdat" in info.detail
+
+
+def test_a_broken_file_is_described_with_ffmpegs_words(fixture_path, tmp_path):
+    from mp4fix.gui.probe import inspect_broken
+
+    whole = fixture_path("tiny").read_bytes()
+    moov = whole.find(b"moov") - 4
+    mdat = whole.find(b"mdat") - 4
+    assert 0 < mdat < moov  # the recorder writes the index last
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[:moov])
+    info = inspect_broken(cut)
+    assert info.state == "broken" and info.recoverable > 0
+    assert human_size(info.recoverable) in info.sentence
+    assert "mdat" in info.detail and "moov atom not found" in info.detail
+
+
+def test_a_bug_in_a_background_call_is_reported_not_swallowed(qtbot, caplog):
+    """Only the engine's own errors are sentences for a person; anything else is an internal error that
+    carries its traceback (and is logged), instead of passing silently as "nothing to say"."""
+    from mp4fix.errors import InputError
+    from mp4fix.gui.jobs import InternalError, JobManager
+
+    def engine_bug(path):
+        raise AttributeError("'Diagnosis' object has no attribute 'boxs'")
+
+    def bad_input(path):
+        raise InputError("x.mp4 is empty (0 bytes): there is nothing to recover.")
+
+    manager = JobManager()
+    got = []
+    manager.probed.connect(lambda res: got.append((res.key, res.value)))
+    with caplog.at_level("ERROR", logger="mp4fix.gui.jobs"):
+        manager.call("bug", engine_bug, "x.mp4")
+        manager.call("input", bad_input, "x.mp4")
+        qtbot.waitUntil(lambda: len(got) == 2, timeout=10_000)
+    values = dict(got)
+    assert isinstance(values["bug"], InternalError)
+    assert "Something unexpected went wrong" in str(values["bug"])
+    assert "AttributeError" in values["bug"].log and "boxs" in values["bug"].log
+    assert any("engine_bug" in r.getMessage() for r in caplog.records)
+    assert isinstance(values["input"], InputError) and "0 bytes" in str(values["input"])
+    manager.wait(10_000)

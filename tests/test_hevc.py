@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine_helpers import hevc_presentation_positions
 from mp4fix.codecs import hevc as hevc_mod
 from mp4fix.codecs import matcher_class
 from mp4fix.codecs.base import SampleMatch
@@ -798,7 +799,7 @@ def test_frames_lost_inside_a_period_leave_a_gap(media, name):
     keep = [i for i, m in enumerate(matches)
             if m.info.irap or i in last_shown.values() or rng.random() > 0.15]
     assert len(keep) < len(matches)
-    got = hevc_mod.presentation_positions([matches[i].info for i in keep])
+    got = hevc_presentation_positions([matches[i].info for i in keep])
     assert np.array_equal(got, expected[keep])
 
 
@@ -836,7 +837,7 @@ def test_stream_starting_at_a_later_random_access_point(media, name):
     starts = [i for i, m in enumerate(matches) if m.info.irap and i > 0]
     assert starts
     for k in starts:
-        got = hevc_mod.presentation_positions([m.info for m in matches[k:]])
+        got = hevc_presentation_positions([m.info for m in matches[k:]])
         want = expected[k:] - expected[k:].min()
         assert np.array_equal(got, want), k
 

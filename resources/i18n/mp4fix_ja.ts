@@ -3,93 +3,98 @@
 <context>
     <name />
     <message>
-        <location filename="../../src/mp4fix/gui/job.py" line="49" />
+        <location filename="../../src/mp4fix/gui/job.py" line="45" />
         <source>The result would take the original recording's name; choose another name or folder in Settings.</source>
         <translation>修復したファイルが元の録画と同じ名前になってしまいます。設定で別の名前か保存先を選んでください。</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/job.py" line="71" />
+        <location filename="../../src/mp4fix/gui/job.py" line="67" />
         <source>%1 already exists. To replace it or keep both, change "If the name is taken" in Settings.</source>
         <translation>%1 はすでにあります。置き換えるか両方残すには、設定の「同じ名前がある場合」を変更してください。</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/jobs.py" line="71" />
+        <location filename="../../src/mp4fix/gui/jobs.py" line="81" />
         <source>Something unexpected went wrong and the file was not repaired. The details can help a developer find the cause.</source>
         <translation>予期しない問題が起きたため、ファイルは修復されませんでした。「詳細」の内容は開発者が原因を調べる手がかりになります。</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="127" />
+        <location filename="../../src/mp4fix/gui/jobs.py" line="118" />
+        <source>Something unexpected went wrong while looking at this file. The details can help a developer find the cause.</source>
+        <translation>このファイルを調べている途中で予期しない問題が起きました。「詳細」の内容は開発者が原因を調べる手がかりになります。</translation>
+    </message>
+    <message>
+        <location filename="../../src/mp4fix/gui/probe.py" line="129" />
         <source> (cut short)</source>
         <translation>（途中で切れています）</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="43" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="46" />
         <source>The reference does not fit</source>
         <translation>参照ファイルが合いません</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="44" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="47" />
         <source>Nothing could be recovered</source>
         <translation>何も復元できませんでした</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="45" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="48" />
         <source>Codec not supported</source>
         <translation>対応していないコーデック</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="46" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="49" />
         <source>Could not save the result</source>
         <translation>保存できませんでした</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="47" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="50" />
         <source>Not broken</source>
         <translation>壊れていません</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="48" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="51" />
         <source>The reference cannot be used</source>
         <translation>参照ファイルが使えません</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="49" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="52" />
         <source>The file cannot be read</source>
         <translation>ファイルを読めません</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="50" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="53" />
         <source>ffmpeg did not run</source>
         <translation>ffmpeg を実行できません</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="51" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="54" />
         <source>See the details</source>
         <translation>詳細を参照</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="58" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="61" />
         <source>A folder, not a file</source>
         <translation>ファイルではなくフォルダー</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="60" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="63" />
         <source>File not found</source>
         <translation>ファイルがありません</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="62" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="65" />
         <source>Empty file</source>
         <translation>空のファイル</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="64" />
-        <location filename="../../src/mp4fix/gui/probe.py" line="66" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="67" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="69" />
         <source>Cannot be read</source>
         <translation>読み込めません</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="67" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="70" />
         <source>Not an MP4 or MOV file</source>
         <translation>MP4 / MOV ではありません</translation>
     </message>
@@ -134,87 +139,27 @@
         <translation>映像・音声データなし</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="222" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="213" />
         <source>This file is broken too: it has no index (moov). Choose a healthy recording made with the same camera and settings.</source>
         <translation>このファイルも壊れています（インデックス moov がありません）。同じカメラ・同じ設定で撮った正常な録画を選んでください。</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="228" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="219" />
         <source>mp4fix cannot rebuild any track of this file (codecs: %1).</source>
         <translation>mp4fix はこのファイルのどのトラックも再構築できません（コーデック: %1）。</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="237" />
+        <location filename="../../src/mp4fix/gui/probe.py" line="228" />
         <source>A healthy recording; it can be used as the reference.</source>
         <translation>正常な録画です。参照ファイルとして使えます。</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="274" />
-        <source>The reference looks like it comes from another device or format (%1, the broken file is %2). Use a recording made with the same camera and settings.</source>
-        <translation>参照ファイルは別の機器または形式のもののようです（参照: %1、壊れたファイル: %2）。同じカメラ・同じ設定で撮った録画を使ってください。</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/probe.py" line="278" />
-        <source>The reference is a %1 file but the broken file is %2. Recordings from the same camera and settings usually share the same type.</source>
-        <translation>参照ファイルは %1 形式ですが、壊れたファイルは %2 形式です。同じカメラ・同じ設定の録画は通常同じ形式です。</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="16" />
-        <source>%1 bytes</source>
-        <translation>%1 バイト</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="53" />
-        <source>Video</source>
-        <translation>映像</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="53" />
-        <source>Audio</source>
-        <translation>音声</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="53" />
-        <source>Timecode</source>
-        <translation>タイムコード</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="53" />
-        <source>Data</source>
-        <translation>データ</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="54" />
-        <source>Subtitles</source>
-        <translation>字幕</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="54" />
-        <source>Text</source>
-        <translation>テキスト</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="55" />
+        <location filename="../../src/mp4fix/gui/text.py" line="35" />
         <source>Track</source>
         <translation>トラック</translation>
     </message>
     <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="60" />
-        <source>mono</source>
-        <translation>モノラル</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="62" />
-        <source>stereo</source>
-        <translation>ステレオ</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="64" />
-        <source>%1 channels</source>
-        <translation>%1 チャンネル</translation>
-    </message>
-    <message>
-        <location filename="../../src/mp4fix/gui/text.py" line="72" />
+        <location filename="../../src/mp4fix/gui/text.py" line="43" />
         <source>%1 fps</source>
         <translation>%1 fps</translation>
     </message>

@@ -29,7 +29,7 @@ from mp4fix.errors import (
     Mp4fixError,
     OutputError,
 )
-from mp4fix.i18n import N_, _, ngettext
+from mp4fix.i18n import N_, _, human_size, ngettext
 from mp4fix.progress import CancelToken, Progress
 
 
@@ -609,18 +609,8 @@ def _kind(kind: str) -> str:
     return i18n.kind_name(kind)
 
 
-def _channels(n: int) -> str:
-    if n == 1:
-        return _("mono")
-    if n == 2:
-        return _("stereo")
-    return ngettext("{n} channel", "{n} channels", n, n=n)
-
-
 def format_report(report) -> str:
     """The report of one repair as the command line prints it, in the current language."""
-    from mp4fix.diagnose import human_size
-
     lines = [_("Repaired {name} -> {output}", name=Path(report.input).name, output=report.output)]
     for t in report.tracks:
         head = _("  track {id} {kind} {codec}:", id=t.track_id, kind=_kind(t.kind), codec=t.codec)
@@ -666,7 +656,7 @@ def cmd_probe(args) -> int:
     from dataclasses import asdict
 
     from mp4fix import fftools
-    from mp4fix.diagnose import diagnose, human_size
+    from mp4fix.diagnose import diagnose
 
     d = diagnose(args.file)
     try:
@@ -695,7 +685,7 @@ def cmd_probe(args) -> int:
         if t.kind == "video":
             what = f" {t.width}x{t.height}"
         elif t.kind == "audio":
-            what = f" {t.sample_rate} Hz" + (_(", ") + _channels(t.channels) if t.channels else "")
+            what = f" {t.sample_rate} Hz" + (_(", ") + i18n.channels_name(t.channels) if t.channels else "")
         else:
             what = ""
         can = _("mp4fix can rebuild it") if t.supported else _("mp4fix cannot rebuild it: {why}", why=t.why_not)

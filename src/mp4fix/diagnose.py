@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from mp4fix.errors import InputError
 from mp4fix.fragments import is_fragmented
-from mp4fix.i18n import _
+from mp4fix.i18n import _, human_size
 from mp4fix.reference import ZERO_RUN, top_level
 from mp4fix.source import MediaFile
 
@@ -58,16 +58,6 @@ class Diagnosis:
         if self.mdat_start is None or self.mdat_end is None:
             return 0
         return self.mdat_end - self.mdat_start
-
-
-def human_size(n: int) -> str:
-    """1536 -> '1.5 KB' (decimal units, as file managers show them)."""
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return _("{n} bytes", n=int(size)) if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return _("{n} bytes", n=n)  # pragma: no cover
 
 
 def diagnose(path) -> Diagnosis:

@@ -452,14 +452,6 @@ class ErrorEvents:
             self._context, self._first = context, words
 
 
-def count_error_events(lines) -> int:
-    """``ErrorEvents`` of a whole log."""
-    counter = ErrorEvents()
-    for line in lines:
-        counter.feed(line)
-    return counter.events
-
-
 def decoder_errors(path: Path, timeout: float | None = None,
                    cancelled: Callable[[], bool] | None = None) -> tuple[int, str]:
     """Decode ``path`` whole with ffmpeg; return its decoders' error events and the head of its log. A cancel

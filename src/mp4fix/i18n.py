@@ -62,10 +62,55 @@ def ngettext(singular: str, plural: str, n: int, /, **fields) -> str:
     return _fill(text, english, fields)
 
 
+# --- words for things: the one place the command line and the app take them from ---------------------
+
+
 def kind_name(kind: str) -> str:
     """A track's kind ('video', 'audio', 'timecode', ...) as a word of the current language."""
     return {"video": _("video"), "audio": _("audio"), "timecode": _("timecode"), "data": _("data"),
             "subtitle": _("subtitles"), "text": _("text"), "metadata": _("metadata")}.get(kind, kind)
+
+
+def human_size(n: int | float | None) -> str:
+    """A size in decimal units, as cameras and file managers print them: ``999 bytes``, ``12.3 KB``,
+    ``532 MB``, ``1.8 GB``."""
+    size = float(n or 0)
+    if size < 1000:
+        return _("{n} bytes", n=int(size))
+    unit = "KB"
+    for unit in ("KB", "MB", "GB", "TB"):
+        size /= 1000
+        if size < 1000:
+            break
+    return f"{size:.1f} {unit}" if size < 100 else f"{size:.0f} {unit}"
+
+
+def channels_name(n: int) -> str:
+    """An audio channel count in words ('mono', 'stereo', '6 channels'); empty when unknown (0)."""
+    if n == 1:
+        return _("mono")
+    if n == 2:
+        return _("stereo")
+    return ngettext("{n} channel", "{n} channels", n, n=n) if n > 0 else ""
+
+
+# A codec as people call it, by the sample entry's fourcc or by ffmpeg's codec name (names, not translated)
+CODEC_NAMES = {
+    "avc1": "H.264", "avc3": "H.264", "h264": "H.264",
+    "hvc1": "H.265 (HEVC)", "hev1": "H.265 (HEVC)", "hevc": "H.265 (HEVC)",
+    "mp4a": "AAC", "aac": "AAC", "ap4h": "ProRes 4444", "apch": "ProRes 422 HQ", "apcn": "ProRes 422",
+    "apcs": "ProRes 422 LT", "apco": "ProRes 422 Proxy", "prores": "ProRes",
+    "lpcm": "PCM", "sowt": "PCM", "twos": "PCM", "ipcm": "PCM", "pcm_s16le": "PCM", "pcm_s24le": "PCM",
+    "pcm_s16be": "PCM", "pcm_s24be": "PCM", "mjpeg": "Motion JPEG", "jpeg": "Motion JPEG",
+    "mp4v": "MPEG-4", "mpeg4": "MPEG-4", "av01": "AV1", "av1": "AV1", "vp09": "VP9", "vp9": "VP9",
+    "opus": "Opus", "Opus": "Opus", "ac-3": "AC-3", "ac3": "AC-3", "ec-3": "E-AC-3", "eac3": "E-AC-3",
+    "alac": "ALAC", "tmcd": "timecode", "gpmd": "GPS/sensor data",
+}
+
+
+def codec_name(codec: str) -> str:
+    """``'avc1'`` or ``'h264'`` -> ``'H.264'``; a codec it does not know as it is ('?' when empty)."""
+    return CODEC_NAMES.get(codec, CODEC_NAMES.get((codec or "").lower(), codec or "?"))
 
 
 def _fill(text: str, english: str, fields: dict) -> str:

@@ -862,13 +862,6 @@ def presentation_positions_from_facts(facts: np.ndarray, step_hint: int = 0) -> 
     return pos
 
 
-def presentation_positions(units: list[AvcAccessUnit], step_hint: int = 0) -> np.ndarray:
-    """Each access unit's presentation position counted in frames (see ``AvcMatcher.presentation_order``)."""
-    state = PocState()
-    facts = np.asarray([state.push(au) for au in units], dtype=np.int64).reshape(-1, 2)
-    return presentation_positions_from_facts(facts, step_hint)
-
-
 # --- the matcher ---------------------------------------------------------------------------------------
 
 

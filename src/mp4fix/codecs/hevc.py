@@ -604,14 +604,6 @@ def presentation_positions_from_facts(facts: np.ndarray) -> np.ndarray:
     return pos
 
 
-def presentation_positions(infos: Sequence[HevcPicture | None]) -> np.ndarray:
-    """Presentation position, in frames, of each picture given in decode order (see
-    ``presentation_positions_from_facts``)."""
-    state = PocState()
-    facts = np.asarray([state.push(info) for info in infos], dtype=np.int64).reshape(-1, 2)
-    return presentation_positions_from_facts(facts)
-
-
 class _HevcFacts:
     """The timing facts of an HEVC track's samples, pushed in decode order: (POC period, POC)."""
 

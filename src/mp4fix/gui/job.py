@@ -6,22 +6,18 @@ No Qt widgets here; it runs on a worker thread.
 
 from __future__ import annotations
 
+import logging
 import os
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
-
-from mp4fix.errors import OutputError
+from mp4fix.errors import Mp4fixError, OutputError
 from mp4fix.progress import CancelToken, ProgressCallback
 from mp4fix.report import RepairReport
 from mp4fix.gui.settings import OVERWRITE_KEEP_BOTH, OVERWRITE_REPLACE, OutputOptions, pattern_to_format
+from mp4fix.gui.text import tr
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("", text)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -74,40 +70,16 @@ def resolve_output(broken: Path | str, options: OutputOptions, reserved=()) -> t
 
 
 def _thumbnail(path: Path, at: str, width: int = 320) -> bytes | None:
-    """A PNG of the first or last frame, from ``mp4fix.fftools`` (or straight from ffmpeg until it exists)."""
+    """A PNG of the first or last frame (``mp4fix.fftools.thumbnail``); None when ffmpeg makes none."""
+    from mp4fix import fftools  # noqa: PLC0415
+
     try:
-        from mp4fix import fftools  # noqa: PLC0415
-        thumb = getattr(fftools, "thumbnail", None)
-    except Exception:  # noqa: BLE001
-        thumb = None
-    if thumb is not None:
-        try:
-            return thumb(path, at=at, width=width) or None
-        except Exception:  # noqa: BLE001 - a missing picture is not an error of the repair
-            return None
-    return _thumbnail_ffmpeg(path, at, width)
-
-
-def _thumbnail_ffmpeg(path: Path, at: str, width: int) -> bytes | None:
-    try:
-        import imageio_ffmpeg  # noqa: PLC0415
-
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001
+        return fftools.thumbnail(path, at=at, width=width) or None
+    except Mp4fixError:  # no frame there, or ffmpeg did not run: a missing picture is not a failed repair
         return None
-    with tempfile.TemporaryDirectory(prefix="mp4fix-thumb-") as tmp:
-        out = Path(tmp) / "frame.png"
-        seek = ["-sseof", "-3"] if at == "last" else []
-        cmd = [exe, "-v", "error", "-nostdin", *seek, "-i", str(path), "-an", "-vf", f"scale={width}:-2",
-               "-update", "1", "-y", str(out)]
-        if at != "last":
-            cmd[-3:-3] = ["-frames:v", "1"]
-        try:
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
-                           creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-            return out.read_bytes() if out.is_file() and out.stat().st_size else None
-        except (OSError, subprocess.SubprocessError):
-            return None
+    except Exception:  # noqa: BLE001 - a bug, but the repair itself succeeded: report that, log this
+        log.exception("thumbnail of %s failed unexpectedly", path)
+        return None
 
 
 def run_repair(broken: Path | str, reference: Path | str, output: Path, overwrite: bool, *,

@@ -7,6 +7,7 @@ fires when the last repair has ended, which is what closing the window waits for
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from pathlib import Path
@@ -17,10 +18,18 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThrea
 from mp4fix.errors import CancelledError, Mp4fixError
 from mp4fix.progress import CancelToken, Progress
 from mp4fix.gui import job as job_module
+from mp4fix.gui.text import tr
+
+log = logging.getLogger(__name__)
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("", text)
+class InternalError(Exception):
+    """A background call failed with something other than the engine's own errors: a bug. Carries a sentence
+    for the window and the traceback for the details panel (it is also logged)."""
+
+    def __init__(self, sentence: str, log: str):
+        super().__init__(sentence)
+        self.log = log
 
 
 class _RepairSignals(QObject):
@@ -66,6 +75,7 @@ class _RepairTask(QRunnable):
             log = e.detail or ""
             self.signals.failed.emit(self.job_id, str(e), log, type(e).__name__)
         except Exception:  # noqa: BLE001 - a worker must always report back
+            log.exception("repair of %s failed unexpectedly", self.broken)
             self.signals.failed.emit(
                 self.job_id,
                 tr("Something unexpected went wrong and the file was not repaired. The details can help a "
@@ -101,8 +111,12 @@ class _CallTask(QRunnable):
     def run(self) -> None:  # worker thread
         try:
             result = self.fn(*self.args)
-        except Exception as e:  # noqa: BLE001 - handed to the UI thread
+        except Mp4fixError as e:  # handed to the UI thread: its sentence is for a person
             result = e
+        except Exception:  # noqa: BLE001 - a bug: logged, and handed to the UI thread to say so
+            log.exception("%s%r failed unexpectedly", getattr(self.fn, "__name__", self.fn), self.args)
+            result = InternalError(tr("Something unexpected went wrong while looking at this file. The details "
+                                      "can help a developer find the cause."), traceback.format_exc())
         try:
             self.signals.done.emit(CallResult(self.key, result))
         except RuntimeError:  # the window is gone (application shutting down)

@@ -446,9 +446,9 @@ class MainWindow(QMainWindow):
         self._update_state()
         self._suggest_reference()
 
-    def _reference_checked(self, info) -> None:
-        if isinstance(info, Exception):
-            return
+    def _reference_checked(self, info, path: str = "") -> None:
+        if isinstance(info, Exception):  # a bug in the check (logged): say so instead of checking forever
+            info = probe.ReferenceInfo(Path(path), 0, False, str(info), detail=getattr(info, "log", ""))
         if self.reference_slot.path is None or Path(info.path) != self.reference_slot.path:
             return  # a newer reference was chosen meanwhile
         self.reference_info = info
@@ -483,8 +483,8 @@ class MainWindow(QMainWindow):
     def _fit_checked(self, job_id: int, ref: str, sentence) -> None:
         if self.reference_info is None or str(self.reference_info.path) != ref:
             return
-        if isinstance(sentence, Exception):
-            sentence = None
+        if isinstance(sentence, Exception):  # a bug in the check (logged): not a silent "it fits"
+            sentence = str(sentence)
         self._fits[job_id] = sentence
         warnings = sorted({s for s in self._fits.values() if s})
         self.reference_slot.show_fit(warnings[0] if warnings else None)
@@ -524,7 +524,7 @@ class MainWindow(QMainWindow):
         if kind == "broken":
             self._broken_checked(key[1], result)
         elif kind == "reference":
-            self._reference_checked(result)
+            self._reference_checked(result, key[1])
         elif kind == "fit":
             self._fit_checked(key[1], key[2], result)
         elif kind == "candidates":
@@ -535,7 +535,7 @@ class MainWindow(QMainWindow):
         if item is None:
             return
         if isinstance(info, Exception):
-            self.model.update(job_id, status=Status.UNUSABLE, error=str(info))
+            self.model.update(job_id, status=Status.UNUSABLE, error=str(info), log=getattr(info, "log", ""))
             self.rowChecked.emit(job_id)
             return
         status = {"broken": Status.READY, "healthy": Status.NOT_BROKEN}.get(info.state, Status.UNUSABLE)

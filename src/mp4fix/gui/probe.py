@@ -1,8 +1,9 @@
 """Looking at files before a repair: what is wrong with a broken file, what a reference holds, whether the
 two fit, and which healthy files in a folder could serve as the reference.
 
-Plain Python over the engine (``mp4fix.diagnose``, ``mp4fix.fftools``, ``mp4fix.repair.plan`` when
-present). Runs on worker threads; only the sentences are translated here.
+Plain Python over the engine (``mp4fix.diagnose``, ``mp4fix.fftools``, ``mp4fix.repair.plan``). Runs on
+worker threads; only the sentences are translated here. The engine's own errors (``Mp4fixError``) become the
+row's sentence; anything else is a bug and is left to propagate (the job layer reports it).
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from typing import TYPE_CHECKING
 
 from mp4fix.errors import Mp4fixError, OutputError
-from mp4fix.gui.text import human_size, stream_line
+from mp4fix.gui.text import human_size, stream_line, tr
+
+if TYPE_CHECKING:
+    from mp4fix.diagnose import Diagnosis
+
+# The engine's modules (numpy, the codecs) are imported where they are used, on the worker threads: the window
+# opens without waiting for them.
 
 MP4_EXTENSIONS = {".mp4", ".mov", ".m4v", ".3gp", ".3g2", ".lrv", ".mqv"}
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("", text)
 
 
 @dataclass
@@ -94,7 +97,6 @@ class ReferenceInfo:
     brand: str = ""
     codecs: tuple[str, ...] = ()
     detail: str = ""
-    checked: bool = True  # False while the engine's checker is not available
 
 
 def is_media_file(path: Path) -> bool:
@@ -121,30 +123,28 @@ def expand_paths(paths, max_depth: int = 3) -> list[Path]:
     return out
 
 
-def _box_lines(diagnosis) -> str:
+def _box_lines(diagnosis: Diagnosis) -> str:
     lines = []
-    for b in getattr(diagnosis, "boxes", []) or []:
-        cut = tr(" (cut short)") if getattr(b, "truncated", False) else ""
+    for b in diagnosis.boxes:
+        cut = tr(" (cut short)") if b.truncated else ""
         lines.append(f"  {b.type:<4}  @ {b.offset:>14,}  {human_size(b.size):>10}{cut}")
     return "\n".join(lines)
 
 
 def _ffmpeg_view(path: Path) -> str:
-    """What ffmpeg itself says about the file (e.g. 'moov atom not found'); empty when unavailable."""
-    try:
-        from mp4fix import fftools  # noqa: PLC0415 - optional, written alongside
-    except Exception:  # pragma: no cover - depends on the engine's progress
-        return ""
+    """What ffmpeg itself says about the file (e.g. 'moov atom not found'), or why ffmpeg could not run."""
+    from mp4fix import fftools  # noqa: PLC0415
+
     try:
         info = fftools.probe(path)
-    except Exception as e:  # noqa: BLE001 - this is only for the log
+    except Mp4fixError as e:  # ffmpeg missing or too slow: only for the details panel
         return str(e)
-    return str(getattr(info, "error", "") or "")
+    return info.error or ""
 
 
 def inspect_broken(path: Path | str) -> BrokenInfo:
     """Diagnose a dropped file and say in one sentence what is wrong with it."""
-    from mp4fix.diagnose import diagnose
+    from mp4fix.diagnose import diagnose  # noqa: PLC0415
 
     path = Path(path)
     try:
@@ -183,29 +183,20 @@ def inspect_broken(path: Path | str) -> BrokenInfo:
 
 
 def _streams_from_fftools(path: Path) -> list[str]:
+    """ffmpeg's view of the streams, one line each; empty when ffmpeg cannot run or open the file."""
+    from mp4fix import fftools  # noqa: PLC0415
+
     try:
-        from mp4fix import fftools  # noqa: PLC0415
         info = fftools.probe(path)
-    except Exception:  # noqa: BLE001 - fall back to the box layer
+    except Mp4fixError:  # fall back to the box layer
         return []
-    lines = []
-    for s in getattr(info, "streams", []) or []:
-        kind = getattr(s, "kind", None) or getattr(s, "codec_type", None) or getattr(s, "type", "") or ""
-        codec = getattr(s, "codec", None) or getattr(s, "codec_name", "") or ""
-        fps = getattr(s, "fps", 0.0) or getattr(s, "frame_rate", 0.0) or 0.0
-        try:
-            fps = float(fps)
-        except (TypeError, ValueError):
-            fps = 0.0
-        lines.append(stream_line(str(kind), str(codec), int(getattr(s, "width", 0) or 0),
-                                 int(getattr(s, "height", 0) or 0), fps,
-                                 int(getattr(s, "sample_rate", 0) or 0), int(getattr(s, "channels", 0) or 0)))
-    return lines
+    return [stream_line(s.kind, s.codec, s.width, s.height, s.fps or 0.0, s.sample_rate, s.channels)
+            for s in info.streams]
 
 
 def inspect_reference(path: Path | str) -> ReferenceInfo:
     """Check that a file can serve as the reference and list its streams."""
-    from mp4fix.diagnose import diagnose
+    from mp4fix.diagnose import diagnose  # noqa: PLC0415
 
     path = Path(path)
     try:
@@ -238,46 +229,21 @@ def inspect_reference(path: Path | str) -> ReferenceInfo:
                          streams, duration, d.brand, tuple(t.codec for t in tracks), detail)
 
 
-def _plan():
-    try:
-        from mp4fix import repair as repair_module  # noqa: PLC0415
-    except Exception:  # pragma: no cover
-        return None
-    return getattr(repair_module, "plan", None)
-
-
 def check_fit(broken: BrokenInfo | Path | str, reference: ReferenceInfo | Path | str) -> str | None:
-    """A sentence when the reference does not fit the broken file, else None.
+    """A sentence when the reference does not fit the broken file, else None: the engine's own check
+    (``mp4fix.repair.plan``, which writes nothing)."""
+    from mp4fix.repair import plan  # noqa: PLC0415
 
-    Uses ``mp4fix.repair.plan`` (the engine's own check, writes nothing) when the engine has it; otherwise
-    compares what the boxes tell: the file type brand and the extension.
-    """
     bpath = broken.path if isinstance(broken, BrokenInfo) else Path(broken)
     rpath = reference.path if isinstance(reference, ReferenceInfo) else Path(reference)
     if isinstance(reference, ReferenceInfo) and not reference.usable:
         return reference.sentence
-    plan = _plan()
-    if plan is not None:
-        try:
-            plan(bpath, rpath, overwrite=True)  # where the result goes is the settings' business, not a fit
-        except OutputError:
-            return None
-        except Mp4fixError as e:
-            return str(e)
-        except Exception:  # noqa: BLE001 - a check must never break the window
-            pass
-        else:
-            return None
-    bbrand = broken.brand if isinstance(broken, BrokenInfo) else ""
-    rbrand = reference.brand if isinstance(reference, ReferenceInfo) else ""
-    if bbrand and rbrand and bbrand.strip() != rbrand.strip():
-        return tr("The reference looks like it comes from another device or format (%1, the broken file is %2). "
-                  "Use a recording made with the same camera and settings.").replace("%1", rbrand.strip()) \
-            .replace("%2", bbrand.strip())
-    if bpath.suffix.lower() != rpath.suffix.lower():
-        return tr("The reference is a %1 file but the broken file is %2. Recordings from the same camera and "
-                  "settings usually share the same type.").replace("%1", rpath.suffix.upper().lstrip(".")) \
-            .replace("%2", bpath.suffix.upper().lstrip("."))
+    try:
+        plan(bpath, rpath, overwrite=True)  # where the result goes is the settings' business, not a fit
+    except OutputError:
+        return None
+    except Mp4fixError as e:
+        return str(e)
     return None
 
 
@@ -285,7 +251,7 @@ def find_reference_candidates(folder: Path | str, exclude=(), broken: BrokenInfo
                               limit: int = 40, pattern: str = "<name>_fixed") -> list[ReferenceInfo]:
     """Healthy recordings in ``folder`` that could serve as the reference, best first.
 
-    Best means: fits the broken file (the engine's check when available, else same brand and type), then
+    Best means: fits the broken file (the engine's check), then
     the most recently modified. Files named like mp4fix's results (``pattern``) are never candidates.
     """
     folder = Path(folder)
@@ -300,7 +266,7 @@ def find_reference_candidates(folder: Path | str, exclude=(), broken: BrokenInfo
     found: list[ReferenceInfo] = []
     for f in files[:limit]:
         info = inspect_reference(f)
-        if not info.usable or not info.checked:
+        if not info.usable:
             continue
         if broken is not None and check_fit(broken, info) is not None:
             continue

@@ -1,24 +1,23 @@
-"""Plain words for numbers: sizes, durations, codecs, stream descriptions. No widgets here."""
+"""Plain words for numbers: sizes, durations, codecs, stream descriptions. No widgets here.
+
+The words the command line uses too (sizes, track kinds, codec names, channels) come from the engine
+(``mp4fix.i18n``, whose language the app sets to its own); only the app's own words are Qt translations.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from mp4fix import i18n
+from mp4fix.i18n import codec_name, human_size
+
+__all__ = ["codec_name", "fps_text", "human_duration", "human_size", "kind_name",
+           "stream_line", "tr"]
+
 
 def tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
+    """The app's own text in the window's language (Qt's translator, context "")."""
     return QCoreApplication.translate("", text, disambiguation, n)
-
-
-def human_size(n: int | float) -> str:
-    """Decimal units, as cameras and most file managers print them: ``1.8 GB``, ``532 MB``, ``12 KB``."""
-    n = float(n or 0)
-    if n < 1000:
-        return tr("%1 bytes").replace("%1", str(int(n)))
-    for unit in ("KB", "MB", "GB", "TB"):
-        n /= 1000.0
-        if n < 1000 or unit == "TB":
-            return f"{n:.1f} {unit}" if n < 100 else f"{n:.0f} {unit}"
-    return f"{n:.0f} TB"  # pragma: no cover
 
 
 def human_duration(seconds: float | None) -> str:
@@ -31,38 +30,10 @@ def human_duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-_CODEC_NAMES = {
-    "avc1": "H.264", "avc3": "H.264", "h264": "H.264",
-    "hvc1": "H.265 (HEVC)", "hev1": "H.265 (HEVC)", "hevc": "H.265 (HEVC)",
-    "mp4a": "AAC", "aac": "AAC", "ap4h": "ProRes 4444", "apch": "ProRes 422 HQ", "apcn": "ProRes 422",
-    "apcs": "ProRes 422 LT", "apco": "ProRes 422 Proxy", "prores": "ProRes",
-    "lpcm": "PCM", "sowt": "PCM", "twos": "PCM", "ipcm": "PCM", "pcm_s16le": "PCM", "pcm_s24le": "PCM",
-    "pcm_s16be": "PCM", "pcm_s24be": "PCM", "mjpeg": "Motion JPEG", "jpeg": "Motion JPEG",
-    "mp4v": "MPEG-4", "mpeg4": "MPEG-4", "av01": "AV1", "av1": "AV1", "vp09": "VP9", "vp9": "VP9",
-    "opus": "Opus", "Opus": "Opus", "ac-3": "AC-3", "ac3": "AC-3", "ec-3": "E-AC-3", "eac3": "E-AC-3",
-    "alac": "ALAC", "tmcd": "timecode", "gpmd": "GPS/sensor data",
-}
-
-
-def codec_name(codec: str) -> str:
-    return _CODEC_NAMES.get(codec, _CODEC_NAMES.get((codec or "").lower(), codec or "?"))
-
-
 def kind_name(kind: str) -> str:
-    return {
-        "video": tr("Video"), "audio": tr("Audio"), "timecode": tr("Timecode"), "data": tr("Data"),
-        "subtitle": tr("Subtitles"), "text": tr("Text"),
-    }.get(kind, kind.capitalize() if kind else tr("Track"))
-
-
-def channels_name(ch: int) -> str:
-    if ch == 1:
-        return tr("mono")
-    if ch == 2:
-        return tr("stereo")
-    if ch > 2:
-        return tr("%1 channels").replace("%1", str(ch))
-    return ""
+    """A track's kind as the head of a line: ``Video``, ``Audio`` (the engine's word, capitalised)."""
+    word = i18n.kind_name(kind) if kind else tr("Track")
+    return word[:1].upper() + word[1:]
 
 
 def fps_text(fps: float) -> str:
@@ -84,5 +55,5 @@ def stream_line(kind: str, codec: str, width: int = 0, height: int = 0, fps: flo
         khz = sample_rate / 1000.0
         parts.append(f"{khz:g} kHz")
     if channels:
-        parts.append(channels_name(channels))
+        parts.append(i18n.channels_name(channels))
     return f"{kind_name(kind)}: " + ", ".join(p for p in parts if p)
