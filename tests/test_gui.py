@@ -281,6 +281,31 @@ def test_batch_repair_by_drag_and_drop(qtbot, window, media, tmp_path):
     assert window.settings.reference_for(work) == reference
 
 
+def test_the_app_learns_the_reference_once_and_decodes_the_trial_once(qtbot, window, media, tmp_path, monkeypatch):
+    """Look at the reference, check its fit, repair: the reference's index was read three times and the fit
+    check's trial decoded twice (the repair planned again). The real functions run; they are only counted."""
+    from mp4fix import fit, reference
+
+    work = tmp_path / "card"
+    broken = _copy([media.broken_a], work)
+    ref = _copy([media.reference], tmp_path / "ref")[0]
+    reads, trials = [], []
+    real_read, real_decode = reference._read_profile, fit.decoder_errors
+    monkeypatch.setattr(reference, "_read_profile", lambda path: reads.append(Path(path)) or real_read(path))
+    monkeypatch.setattr(fit, "decoder_errors", lambda path, *a, **k: trials.append(path) or real_decode(path, *a, **k))
+
+    assert drop(window.drop_area, broken)
+    wait_checked(qtbot, window, 1)
+    set_reference_by_drop(qtbot, window, ref)
+    assert not window.reference_slot.fit.isVisible() and trials  # it fits: the trial was decoded
+    decoded = len(trials)
+    with qtbot.waitSignal(window.batchFinished, timeout=REPAIR_TIMEOUT):
+        click(qtbot, window.repair_button)
+    item = window.model.items()[0]
+    assert item.status is Status.DONE, (item.error, item.log)
+    assert [p for p in reads if p.name == ref.name] == [ref] and len(trials) == decoded
+
+
 def test_folder_drop_offers_a_healthy_reference_and_remembers_it(qtbot, window, media, tmp_path, settings):
     card = tmp_path / "DCIM"
     broken = _copy([media.broken_a], card)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import struct
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -81,8 +85,51 @@ def _box_after_zeros(data, pos: int, size: int) -> int | None:
     return None
 
 
+#: profiles learned lately, by file identity: one repair (and the app's look at a reference, its fit check and
+#: its repair) reads a reference's index once. A file that changed (size, time, inode) is read again.
+_LEARNED: OrderedDict[tuple, Profile] = OrderedDict()
+_LEARNED_LOCK = threading.Lock()
+LEARNED_KEPT = 4
+
+
 def learn_profile(path) -> Profile:
-    """Read the reference at ``path``. Raises ``InputError``/``ReferenceError_`` with a sentence for a person."""
+    """Read the reference at ``path``. Raises ``InputError``/``ReferenceError_`` with a sentence for a person.
+
+    The profile is shared (the same object for the same unchanged file): its arrays are read-only."""
+    key = _identity(path)
+    if key is not None:
+        with _LEARNED_LOCK:
+            hit = _LEARNED.get(key)
+            if hit is not None:
+                _LEARNED.move_to_end(key)
+                return hit
+    profile = _read_profile(path)
+    _freeze(profile)
+    if key is not None:
+        with _LEARNED_LOCK:
+            _LEARNED[key] = profile
+            while len(_LEARNED) > LEARNED_KEPT:
+                _LEARNED.popitem(last=False)
+    return profile
+
+
+def _identity(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None  # (MediaFile says what is wrong with it)
+    return (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _freeze(profile: Profile) -> None:
+    for t in profile.tracks:
+        for f in dataclasses.fields(t):
+            value = getattr(t, f.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+
+def _read_profile(path) -> Profile:
     with MediaFile(path, role="reference") as mf:
         refs = top_level(mf.data, mf.size)
         if not refs:

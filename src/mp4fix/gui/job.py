@@ -6,6 +6,8 @@ No Qt widgets here; it runs on a worker thread.
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import os
 from dataclasses import dataclass
@@ -89,11 +91,17 @@ def run_repair(broken: Path | str, reference: Path | str, output: Path, overwrit
 
     ``check_fit=False`` is "Repair anyway": the engine does not refuse a reference its fit check doubts.
     """
+    from mp4fix.gui.probe import take_plan
     from mp4fix.repair import repair
 
-    unchecked = {} if check_fit else {"check_fit": False}
-    report = repair(broken, reference, output=output, overwrite=overwrite, verify=True,
-                    progress=progress, cancel=cancel, **unchecked)
+    planned = take_plan(broken, reference)  # the fit check's plan: reference learned, trial decoded
+    if planned is not None and check_fit:
+        planned = dataclasses.replace(planned, output=Path(output), overwrite=overwrite)
+        report = repair(planned, verify=True, progress=progress, cancel=cancel)
+    else:
+        unchecked = {} if check_fit else {"check_fit": False}
+        report = repair(broken, reference, output=output, overwrite=overwrite, verify=True,
+                        progress=progress, cancel=cancel, **unchecked)
     out = Path(report.output) if report.output else None
     result = JobResult(report, out)
     has_video = any(t.kind == "video" and t.status == "ok" for t in report.tracks)

@@ -9,6 +9,8 @@ row's sentence; anything else is a bug and is left to propagate (the job layer r
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,12 +241,36 @@ def check_fit(broken: BrokenInfo | Path | str, reference: ReferenceInfo | Path |
     if isinstance(reference, ReferenceInfo) and not reference.usable:
         return reference.sentence
     try:
-        plan(bpath, rpath, overwrite=True)  # where the result goes is the settings' business, not a fit
+        made = plan(bpath, rpath, overwrite=True)  # where the result goes is the settings' business, not a fit
     except OutputError:
         return None
     except Mp4fixError as e:
         return str(e)
+    _keep_plan(made)
     return None
+
+
+#: plans the fit check made, for the repair that follows (``take_plan``): the reference is not learned and the
+#: trial not decoded a second time. A few, the latest kept.
+_PLANS: OrderedDict[tuple[str, str], object] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+PLANS_KEPT = 16
+
+
+def _keep_plan(made) -> None:
+    key = (os.path.abspath(str(made.broken)), os.path.abspath(str(made.reference)))
+    with _PLANS_LOCK:
+        _PLANS[key] = made
+        _PLANS.move_to_end(key)
+        while len(_PLANS) > PLANS_KEPT:
+            _PLANS.popitem(last=False)
+
+
+def take_plan(broken: Path | str, reference: Path | str):
+    """The plan the fit check made for this pair, once (None when there is none): ``repair(plan)`` runs it,
+    and plans again itself when either file changed since."""
+    with _PLANS_LOCK:
+        return _PLANS.pop((os.path.abspath(str(broken)), os.path.abspath(str(reference))), None)
 
 
 def find_reference_candidates(folder: Path | str, exclude=(), broken: BrokenInfo | None = None,
