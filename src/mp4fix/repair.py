@@ -29,7 +29,8 @@ from mp4fix.profile import Profile
 from mp4fix.progress import CancelToken, Progress, ProgressCallback, ProgressReporter
 from mp4fix.reference import ZERO_RUN, learn_profile, timing_problem
 from mp4fix.report import RepairReport, TrackResult, VerifyResult
-from mp4fix.scan import ScanResult, Scanner, drop_repeats
+from mp4fix.repeats import drop_repeats
+from mp4fix.scan import ScanResult, Scanner
 from mp4fix.source import MediaFile
 from mp4fix.timeline import TimingModel
 from mp4fix.write import check_output, file_identity, plan_layout, remove_stale, write_file, zero_run_patches
